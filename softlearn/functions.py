@@ -1,0 +1,459 @@
+r"""The activation functions and their derivatives, one formula each.
+
+Every function takes an array-like of any shape (lists, scalars, NumPy arrays,
+0-d and empty arrays included) and returns an array of the same shape.
+Floating dtypes are kept; booleans and integers give float64.  Complex and
+non-numeric inputs raise ``TypeError``.  NaN gives NaN, infinities give the
+limits, finite inputs raise no floating-point warnings, and the input is never
+modified.
+
+Results are within 1 ULP of the exact value for float16, float32 and float64
+(see :mod:`softlearn._arrays` for how, and ``tests/test_accuracy.py`` for the
+measurement).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from softlearn._arrays import (
+    above_threshold,
+    as_real_array,
+    check_beta,
+    check_threshold,
+    evaluate,
+)
+from softlearn._exact import exp_neg_scaled, two_product
+
+__all__ = [
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "softplus",
+    "softplus_grad",
+    "softplus_inverse",
+    "softsign",
+    "softsign_grad",
+    "tanh",
+    "tanh_grad",
+]
+
+
+# --- softsign
+
+
+def softsign(x: ArrayLike) -> Any:
+    r"""Softsign, an odd squashing function with polynomial tails.
+
+    .. math::
+
+        \operatorname{softsign}(x) = \frac{x}{1 + |x|}
+
+    The range is the open interval :math:`(-1, 1)`; ``softsign(±inf)`` is
+    ``±1``, its limit (PyTorch and TensorFlow return NaN there), and
+    ``softsign(-0.0)`` is ``-0.0``.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        ``x / (1 + |x|)``, in the dtype of ``x`` (float64 for integers).
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn import softsign
+        >>> softsign(np.array([-1.5, 9.0, 11.0], dtype=np.float32))
+        array([-0.6      ,  0.9      ,  0.9166667], dtype=float32)
+        >>> softsign([-np.inf, -0.0, np.inf])
+        array([-1., -0.,  1.])
+    """
+    arr, out_dtype = as_real_array(x, "softsign")
+    return evaluate(_softsign, arr, out_dtype)
+
+
+def _softsign(x: NDArray[Any]) -> NDArray[Any]:
+    y = x / (1 + np.abs(x))
+    # inf / inf is NaN; the limit is the sign.
+    return np.where(np.isinf(x), np.sign(x), y)
+
+
+def softsign_grad(x: ArrayLike) -> Any:
+    r"""Derivative of :func:`softsign`.
+
+    .. math::
+
+        \operatorname{softsign}'(x) = \frac{1}{(1 + |x|)^2}
+
+    It equals 1 at :math:`x = 0`: softsign is differentiable there although
+    :math:`|x|` is not.  Computed as :math:`r^2` with :math:`r = 1/(1+|x|)`,
+    which stays exact for large :math:`|x|`, where the autograd of
+    ``x / (1 + |x|)`` cancels to nothing.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        ``1 / (1 + |x|)**2``, in the dtype of ``x`` (float64 for integers).
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn import softsign_grad
+        >>> softsign_grad(np.array([-3.0, 0.0, 1.0, 1e8]))
+        array([6.2500000e-02, 1.0000000e+00, 2.5000000e-01, 9.9999998e-17])
+    """
+    arr, out_dtype = as_real_array(x, "softsign_grad")
+    return evaluate(_softsign_grad, arr, out_dtype)
+
+
+def _softsign_grad(x: NDArray[Any]) -> NDArray[Any]:
+    r = 1 / (1 + np.abs(x))
+    return r * r
+
+
+# --- softplus
+
+
+def softplus(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) -> Any:
+    r"""Softplus, a smooth version of ReLU.
+
+    .. math::
+
+        \operatorname{softplus}(x) = \frac{1}{\beta}\log\bigl(1 + e^{\beta x}\bigr)
+
+    It is evaluated as :math:`\max(x, 0) + \log(1 + e^{-\beta |x|})/\beta`,
+    which never overflows and keeps every digit of :math:`e^{\beta x}` for
+    very negative :math:`x`.  ``softplus(inf)`` is ``inf`` and
+    ``softplus(-inf)`` is ``0``.
+
+    Args:
+        x: input array-like.
+        beta: sharpness, a finite number > 0.  The curve is the ReLU kink
+            rounded off over a width of about :math:`1/\beta`; as
+            :math:`\beta \to \infty` it tends to ``max(x, 0)``.
+        threshold: ``None`` (the default) computes the exact value everywhere.
+            A number reproduces the cut-off of ``torch.nn.Softplus``: where
+            ``beta * x > threshold`` (rounded in the dtype of ``x``, as
+            PyTorch does) the result is ``x`` itself.  That is off by about
+            :math:`e^{-\text{threshold}}/\beta`; use it only for parity.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Returns:
+        Softplus of ``x``, in the dtype of ``x`` (float64 for integers).
+
+    Raises:
+        ValueError: if ``beta`` is not finite and positive, or ``threshold``
+            is not finite.
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn import softplus
+        >>> softplus(np.array([-2.0, 0.0, 5.0]))
+        array([0.12692801, 0.69314718, 5.00671535])
+        >>> softplus(np.array([-1000.0, 1000.0]))
+        array([   0., 1000.])
+        >>> print(softplus(20.5), softplus(20.5, threshold=20.0))
+        20.500000001250154 20.5
+    """
+    arr, out_dtype = as_real_array(x, "softplus")
+    b = check_beta(beta)
+    t = check_threshold(threshold)
+
+    def kernel(z: NDArray[Any]) -> NDArray[Any]:
+        y = _softplus(z, b)
+        if t is None:
+            return y
+        return np.where(above_threshold(z, out_dtype, b, t), z, y)
+
+    return evaluate(kernel, arr, out_dtype)
+
+
+def _softplus(x: NDArray[Any], beta: float) -> NDArray[Any]:
+    tail = np.log1p(exp_neg_scaled(np.abs(x), beta))
+    if beta != 1.0:
+        tail /= x.dtype.type(beta)
+    return np.maximum(x, 0) + tail
+
+
+def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) -> Any:
+    r"""Derivative of :func:`softplus` with respect to ``x``: the logistic sigmoid.
+
+    .. math::
+
+        \frac{d}{dx}\operatorname{softplus}(x) = \sigma(\beta x)
+        = \frac{1}{1 + e^{-\beta x}}
+
+    Args:
+        x: input array-like.
+        beta: as in :func:`softplus`.
+        threshold: as in :func:`softplus`; where ``beta * x > threshold`` the
+            derivative is 1, the slope of PyTorch's linear branch.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Returns:
+        ``sigmoid(beta * x)``, in the dtype of ``x`` (float64 for integers).
+
+    Raises:
+        ValueError: if ``beta`` is not finite and positive, or ``threshold``
+            is not finite.
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn import softplus_grad
+        >>> softplus_grad(np.array([-20.0, 0.0, 1.2]))
+        array([2.06115362e-09, 5.00000000e-01, 7.68524783e-01])
+    """
+    arr, out_dtype = as_real_array(x, "softplus_grad")
+    b = check_beta(beta)
+    t = check_threshold(threshold)
+
+    def kernel(z: NDArray[Any]) -> NDArray[Any]:
+        y = _sigmoid(z, b)
+        if t is None:
+            return y
+        return np.where(above_threshold(z, out_dtype, b, t), 1, y)
+
+    return evaluate(kernel, arr, out_dtype)
+
+
+def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
+    r"""Inverse of :func:`softplus`: the ``x`` with ``softplus(x, beta) == y``.
+
+    .. math::
+
+        \operatorname{softplus}^{-1}(y) = \frac{1}{\beta}\log\bigl(e^{\beta y} - 1\bigr)
+
+    Evaluated as :math:`\log(\operatorname{expm1}(\beta y))/\beta` for
+    :math:`\beta y \le 1` and as :math:`y + \log(1 - e^{-\beta y})/\beta`
+    above, so it neither overflows nor cancels.  Softplus only takes
+    positive values: ``y = 0`` gives ``-inf`` and ``y < 0`` gives NaN, as
+    ``np.log`` does (without its warning).  Useful to initialise a parameter
+    that a model passes through softplus to keep it positive.
+
+    Args:
+        y: input array-like, values of softplus.
+        beta: as in :func:`softplus`.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Returns:
+        The inverse softplus of ``y``, in the dtype of ``y`` (float64 for
+        integers).
+
+    Raises:
+        ValueError: if ``beta`` is not finite and positive.
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn import softplus, softplus_inverse
+        >>> softplus_inverse(np.array([0.0, 1.0, 5.0]))
+        array([      -inf, 0.54132485, 4.99323925])
+        >>> x = np.array([-30.0, 0.5, 40.0])
+        >>> bool(np.all(softplus_inverse(softplus(x)) == x))
+        True
+    """
+    arr, out_dtype = as_real_array(y, "softplus_inverse")
+    b = check_beta(beta)
+
+    def kernel(v: NDArray[Any]) -> NDArray[Any]:
+        return _softplus_inverse(v, b)
+
+    return evaluate(kernel, arr, out_dtype)
+
+
+def _softplus_inverse(y: NDArray[Any], beta: float) -> NDArray[Any]:
+    w = y.dtype.type
+    a, da = (y, 0) if beta == 1.0 else two_product(y, beta)  # beta * y == a + da
+    # Below the zero of the inverse, at beta*y = log 2, log(expm1) is well
+    # conditioned; around it, log(expm1(a)) = log1p(2 expm1(a - log 2)) keeps
+    # the digits of a result near 0; above, y + log(1 - e**-a) / beta.
+    low = np.log(np.expm1(a))
+    d = (a - w(_LN2_HI)) - w(_LN2_MID) - w(_LN2_LO) + da
+    mid = np.log1p(2 * np.expm1(d))
+    high = np.log1p(-np.exp(-a))
+    x = np.where(a < 0.35, low, mid)
+    if beta != 1.0:
+        x /= w(beta)
+        high /= w(beta)
+    return np.where(a > 1.25, y + high, x)
+
+
+# log 2 as an unevaluated sum of three floats, exact to about 2**-140.  _LN2_HI
+# has 30 significant bits, so a - _LN2_HI is exact for a near log 2 in every
+# working dtype.
+_LN2_HI = 0.6931471796706319  # 0x1.62e42fe8p-1
+_LN2_MID = 8.893134238886677e-10
+_LN2_LO = -4.00865610552017e-26
+
+
+# --- sigmoid
+
+
+def sigmoid(x: ArrayLike) -> Any:
+    r"""The logistic sigmoid, the derivative of :func:`softplus`.
+
+    .. math::
+
+        \sigma(x) = \frac{1}{1 + e^{-x}}
+
+    Evaluated with :math:`e^{-|x|}` only, so it never overflows, and as
+    :math:`e^{x}/(1+e^{x})` for negative :math:`x`, so tiny results keep
+    their digits.  The range is :math:`(0, 1)`.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        ``1 / (1 + exp(-x))``, in the dtype of ``x`` (float64 for integers).
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn import sigmoid
+        >>> sigmoid(np.array([-700.0, 0.0, 2.0]))
+        array([9.85967654e-305, 5.00000000e-001, 8.80797078e-001])
+    """
+    arr, out_dtype = as_real_array(x, "sigmoid")
+    return evaluate(_sigmoid, arr, out_dtype)
+
+
+def _sigmoid(x: NDArray[Any], beta: float = 1.0) -> NDArray[Any]:
+    e = exp_neg_scaled(np.abs(x), beta)
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+# --- the comparison functions
+
+
+def relu(x: ArrayLike) -> Any:
+    r"""Rectified linear unit, the baseline softplus smooths.
+
+    .. math::
+
+        \operatorname{relu}(x) = \max(x, 0)
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        ``max(x, 0)``, in the dtype of ``x`` (float64 for integers); NaN stays NaN.
+
+    Example:
+        >>> from softlearn import relu
+        >>> relu([-2.0, 0.0, 5.0])
+        array([0., 0., 5.])
+    """
+    arr, out_dtype = as_real_array(x, "relu")
+    return evaluate(_relu, arr, out_dtype)
+
+
+def _relu(x: NDArray[Any]) -> NDArray[Any]:
+    return np.maximum(x, 0)
+
+
+def relu_grad(x: ArrayLike) -> Any:
+    r"""Derivative of :func:`relu`, taken as 0 at 0 (PyTorch's convention).
+
+    .. math::
+
+        \operatorname{relu}'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        1 where ``x > 0``, else 0, in the dtype of ``x`` (float64 for
+        integers); NaN stays NaN.
+
+    Example:
+        >>> from softlearn import relu_grad
+        >>> relu_grad([-2.0, 0.0, 5.0])
+        array([0., 0., 1.])
+    """
+    arr, out_dtype = as_real_array(x, "relu_grad")
+    return evaluate(_relu_grad, arr, out_dtype)
+
+
+def _relu_grad(x: NDArray[Any]) -> NDArray[Any]:
+    return np.where(np.isnan(x), x, x > 0)
+
+
+def tanh(x: ArrayLike) -> Any:
+    r"""Hyperbolic tangent, the function softsign is compared with.
+
+    .. math::
+
+        \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        ``tanh(x)``, in the dtype of ``x`` (float64 for integers).
+
+    Example:
+        >>> from softlearn import tanh
+        >>> tanh([-1.5, 0.0, 9.0])
+        array([-0.90514825,  0.        ,  0.99999997])
+    """
+    arr, out_dtype = as_real_array(x, "tanh")
+    return evaluate(np.tanh, arr, out_dtype)
+
+
+def tanh_grad(x: ArrayLike) -> Any:
+    r"""Derivative of :func:`tanh`.
+
+    .. math::
+
+        \tanh'(x) = 1 - \tanh^2(x) = \frac{4 e^{-2|x|}}{\bigl(1 + e^{-2|x|}\bigr)^2}
+
+    The right-hand form is the one evaluated: :math:`1 - \tanh^2` cancels to
+    0 in the tails, where the derivative is tiny but not zero.
+
+    Shape:
+        Input: any shape.  Output: the same shape.
+
+    Args:
+        x: input array-like.
+
+    Returns:
+        ``1 - tanh(x)**2``, in the dtype of ``x`` (float64 for integers).
+
+    Example:
+        >>> from softlearn import tanh_grad
+        >>> tanh_grad([0.0, 1.0, 30.0])
+        array([1.00000000e+00, 4.19974342e-01, 3.50260431e-26])
+    """
+    arr, out_dtype = as_real_array(x, "tanh_grad")
+    return evaluate(_tanh_grad, arr, out_dtype)
+
+
+def _tanh_grad(x: NDArray[Any]) -> NDArray[Any]:
+    e = np.exp(-2 * np.abs(x))
+    d = 1 + e
+    return 4 * e / (d * d)

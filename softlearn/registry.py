@@ -1,0 +1,93 @@
+"""A record per activation: its name, function, derivative, formulas and range.
+
+The book's plots and comparison tables iterate over these records, so every
+chapter draws and describes the four functions the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from softlearn import functions as F
+
+
+class Activation(NamedTuple):
+    """One activation function and what the book says about it.
+
+    Example:
+        >>> from softlearn import get
+        >>> act = get("softsign")
+        >>> act.name, act.range
+        ('softsign', (-1.0, 1.0))
+        >>> print(act.derivative(0.0))
+        1.0
+    """
+
+    name: str
+    function: Callable[[Any], Any]
+    derivative: Callable[[Any], Any]
+    formula: str
+    """LaTeX for the function, without math delimiters."""
+    derivative_formula: str
+    """LaTeX for the derivative, without math delimiters."""
+    range: tuple[float, float]
+    """Infimum and supremum of the values; neither is attained."""
+
+
+_ALL = (
+    Activation(
+        "softsign",
+        F.softsign,
+        F.softsign_grad,
+        r"\frac{x}{1 + |x|}",
+        r"\frac{1}{(1 + |x|)^2}",
+        (-1.0, 1.0),
+    ),
+    Activation(
+        "softplus",
+        F.softplus,
+        F.softplus_grad,
+        r"\log\left(1 + e^{x}\right)",
+        r"\frac{1}{1 + e^{-x}}",
+        (0.0, float("inf")),
+    ),
+    Activation(
+        "relu",
+        F.relu,
+        F.relu_grad,
+        r"\max(x, 0)",
+        r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
+        (0.0, float("inf")),
+    ),
+    Activation(
+        "tanh",
+        F.tanh,
+        F.tanh_grad,
+        r"\tanh x",
+        r"1 - \tanh^2 x",
+        (-1.0, 1.0),
+    ),
+)
+
+#: Every activation by name, read-only.
+ACTIVATIONS = MappingProxyType({a.name: a for a in _ALL})
+
+
+def get(name: str) -> Activation:
+    """Return the :class:`Activation` called ``name`` (case-insensitive).
+
+    Raises:
+        KeyError: for an unknown name; the message lists the known ones.
+
+    Example:
+        >>> from softlearn import get
+        >>> get("Softplus").formula
+        '\\\\log\\\\left(1 + e^{x}\\\\right)'
+    """
+    try:
+        return ACTIVATIONS[name.lower()]
+    except (KeyError, AttributeError):
+        known = ", ".join(ACTIVATIONS)
+        raise KeyError(f"unknown activation {name!r}; known: {known}") from None

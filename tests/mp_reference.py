@@ -1,0 +1,112 @@
+"""High-precision reference values (mpmath) and ULP errors for the accuracy tests.
+
+Each reference takes a float (converted exactly) and returns an ``mpf`` correct
+to far more bits than any tested dtype holds.  Arguments so large that ``exp``
+would have to build a number with a huge exponent take their asymptotic form,
+whose neglected term is below 2**-2000 relative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import mpmath as mp
+import numpy as np
+
+mp.mp.prec = 256
+
+_HUGE = mp.mpf(2000)  # e**-2000 is far below 2**-256 relative to anything kept
+
+
+def _exp_neg(a: mp.mpf) -> mp.mpf:
+    """e**-a for a >= 0, flushed to 0 where it cannot matter."""
+    return mp.mpf(0) if a > 10**6 else mp.exp(-a)
+
+
+def softsign(x: float) -> mp.mpf:
+    if mp.isinf(x):
+        return mp.sign(x)
+    x = mp.mpf(x)
+    return x / (1 + abs(x))
+
+
+def softsign_grad(x: float) -> mp.mpf:
+    return 1 / (1 + abs(mp.mpf(x))) ** 2
+
+
+def softplus(x: float, beta: float = 1.0) -> mp.mpf:
+    x, b = mp.mpf(x), mp.mpf(beta)
+    a = b * abs(x)
+    tail = mp.log1p(_exp_neg(a)) / b  # log(1 + e**(-beta|x|)) / beta
+    return max(x, mp.mpf(0)) + tail
+
+
+def sigmoid(x: float, beta: float = 1.0) -> mp.mpf:
+    z = mp.mpf(beta) * mp.mpf(x)
+    e = _exp_neg(abs(z))
+    return 1 / (1 + e) if z >= 0 else e / (1 + e)
+
+
+def softplus_inverse(y: float, beta: float = 1.0) -> mp.mpf:
+    y, b = mp.mpf(y), mp.mpf(beta)
+    a = b * y
+    if a <= 0:
+        return mp.ninf if a == 0 else mp.nan
+    if a > 1:
+        return y + mp.log1p(-_exp_neg(a)) / b
+    return mp.log(mp.expm1(a)) / b
+
+
+def tanh(x: float) -> mp.mpf:
+    return mp.tanh(mp.mpf(x))
+
+
+def tanh_grad(x: float) -> mp.mpf:
+    a = abs(mp.mpf(x))
+    e = _exp_neg(2 * a)
+    return 4 * e / (1 + e) ** 2
+
+
+# --- ULPs
+
+_FMT = {
+    np.dtype(np.float16): (10, -14),
+    np.dtype(np.float32): (23, -126),
+    np.dtype(np.float64): (52, -1022),
+}
+
+
+def ulp(v: mp.mpf, dtype: np.dtype) -> mp.mpf:
+    """Spacing of ``dtype``'s numbers at the exact value ``v`` (subnormals included)."""
+    nmant, emin = _FMT[np.dtype(dtype)]
+    if v == 0:
+        return mp.ldexp(1, emin - nmant)
+    _, e = mp.frexp(v)  # v = m * 2**e, 0.5 <= |m| < 1
+    return mp.ldexp(1, max(e - 1, emin) - nmant)
+
+
+def ulp_errors(computed: np.ndarray, exact: Sequence[mp.mpf]) -> np.ndarray:
+    """|computed - exact| in ULPs of the exact value, in ``computed``'s dtype.
+
+    An infinite result counts as exact only where the exact value rounds to
+    that infinity; a NaN result where the exact value is a number is ``inf``.
+    """
+    dtype = computed.dtype
+    big = mp.mpf(float(np.finfo(dtype).max))
+    half_top = ulp(big, dtype) / 2
+    out = np.empty(computed.size)
+    values = computed.astype(np.float64).ravel().tolist()
+    for i, (c, v) in enumerate(zip(values, exact, strict=True)):
+        if mp.isnan(v):
+            out[i] = 0.0 if c != c else np.inf
+        elif mp.isinf(v) or abs(v) >= big + half_top:
+            out[i] = 0.0 if c == (mp.inf if v > 0 else -mp.inf) else np.inf
+        elif c != c or c in (np.inf, -np.inf):
+            out[i] = np.inf
+        else:
+            out[i] = float(abs(mp.mpf(c) - v) / ulp(v, dtype))
+    return out
+
+
+def reference(fn: Callable[..., mp.mpf], x: np.ndarray, **kw: float) -> list[mp.mpf]:
+    return [fn(t, **kw) for t in x.astype(np.float64).ravel().tolist()]

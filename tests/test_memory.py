@@ -1,0 +1,42 @@
+"""No full-size temporaries: beyond its output, a call allocates a few chunks at most."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import softlearn as sl
+from softlearn._arrays import CHUNK
+
+N = 2_000_000
+CALLS = {
+    "softsign": lambda x: sl.softsign(x),
+    "softsign_grad": lambda x: sl.softsign_grad(x),
+    "softplus": lambda x: sl.softplus(x),
+    "softplus beta": lambda x: sl.softplus(x, beta=3.0, threshold=20.0),
+    "softplus_grad": lambda x: sl.softplus_grad(x, beta=0.5),
+    "softplus_inverse": lambda x: sl.softplus_inverse(x),
+    "sigmoid": lambda x: sl.sigmoid(x),
+    "tanh_grad": lambda x: sl.tanh_grad(x),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(CALLS))
+def test_peak_extra_memory_is_a_few_chunks(name, dtype):
+    x = np.random.default_rng(0).uniform(-30, 30, N).astype(dtype)
+    xs = x[::2]  # a strided view must not be copied either
+    for arg in (x, xs):
+        tracemalloc.start()
+        try:
+            y = CALLS[name](arg)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        extra = peak - y.nbytes
+        # A working element is at most 16 bytes (long double); allow 12 temporaries.
+        budget = 12 * CHUNK * 16
+        print(f"{name} {np.dtype(dtype)}: {extra / 2**20:.2f} MiB beyond the output")
+        assert extra <= budget, f"{extra / 2**20:.1f} MiB extra for {arg.nbytes / 2**20:.0f} MiB in"

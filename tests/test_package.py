@@ -1,0 +1,133 @@
+"""Packaging: one version, py.typed shipped, a clean wheel, NumPy as the only dependency."""
+
+import importlib.metadata
+import importlib.resources
+import json
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+import softlearn
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Never copied into the build tree: environments, build outputs, caches.
+_SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "_build", "build", "dist", "*.egg-info", "__pycache__",
+    ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".ipynb_checkpoints",
+)  # fmt: skip
+
+
+def _copy_repo(dest: Path) -> Path:
+    """Copy the source tree, so that builds never write build/ or *.egg-info into the repo."""
+    shutil.copytree(REPO, dest, ignore=_SKIP)
+    return dest
+
+
+def _report(capsys: pytest.CaptureFixture[str], message: str) -> None:
+    with capsys.disabled():
+        print(f"\n[package] {message}")
+
+
+def test_version_has_one_source() -> None:
+    assert softlearn.__version__ == importlib.metadata.version("softlearn"), (
+        "softlearn.__version__ differs from the installed metadata; "
+        "reinstall with `.venv/bin/pip install -e .`"
+    )
+
+
+def test_py_typed_ships_in_package() -> None:
+    assert importlib.resources.files("softlearn").joinpath("py.typed").is_file()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = _copy_repo(tmp / "src")
+    out = tmp / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), src],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    (path,) = out.glob("softlearn-*.whl")
+    return path
+
+
+def test_wheel_contents(wheel: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    assert "softlearn/__init__.py" in names
+    assert "softlearn/py.typed" in names
+    top_level = {name.split("/", 1)[0] for name in names}
+    assert top_level == {"softlearn", f"softlearn-{softlearn.__version__}.dist-info"}, top_level
+    assert not [n for n in names if n.startswith(("tests/", "book/"))]
+    size_kib = wheel.stat().st_size / 1024
+    _report(capsys, f"wheel {wheel.name}: {size_kib:.1f} KiB, {len(names)} files")
+
+
+def test_wheel_requires_numpy_only(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        (meta_name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        meta = Parser().parsestr(zf.read(meta_name).decode())
+    assert meta["Version"] == softlearn.__version__
+    requires = [Requirement(r) for r in meta.get_all("Requires-Dist") or []]
+    core = [r for r in requires if r.marker is None or "extra" not in str(r.marker)]
+    assert [r.name for r in core] == ["numpy"], [str(r) for r in core]
+    assert {"torch", "tensorflow", "plot"} <= set(meta.get_all("Provides-Extra") or [])
+
+
+@pytest.mark.slow
+def test_pip_install_into_fresh_venv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _copy_repo(tmp_path / "src")
+    venv = tmp_path / "venv"
+    py = venv / "bin" / "python"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    proc = subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+
+    listing = subprocess.run(
+        [str(py), "-m", "pip", "list", "--format=json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    installed = {p["name"].lower(): p["version"] for p in json.loads(listing.stdout)}
+    for tool in ("pip", "setuptools", "wheel"):
+        installed.pop(tool, None)
+    assert set(installed) == {"numpy", "softlearn"}, installed
+
+    # Run outside the repo, so the installed copy is the one imported.
+    check = subprocess.run(
+        [str(py), "-c", "import softlearn; print(softlearn.__version__, softlearn.__file__)"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    version, location = check.stdout.split()
+    assert version == softlearn.__version__
+    assert Path(location).is_relative_to(venv)
+    _report(
+        capsys,
+        f"fresh venv + pip install: {elapsed:.1f} s; installed "
+        + ", ".join(f"{k}=={v}" for k, v in sorted(installed.items())),
+    )
