@@ -15,11 +15,16 @@ chunks, never a full-size copy of the input.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike, NDArray
+
+    Kernel = Callable[[NDArray[Any]], NDArray[Any]]
 
 # Elements per buffer.  Large enough to amortise the per-chunk Python overhead,
 # small enough that a formula's temporaries stay in the L2 cache.
@@ -40,9 +45,6 @@ _WORK = {
     _F64: _WIDE,
     np.dtype(np.longdouble): np.dtype(np.longdouble),
 }
-
-Kernel = Callable[[NDArray[Any]], NDArray[Any]]
-
 
 def as_real_array(x: ArrayLike, name: str) -> tuple[NDArray[Any], np.dtype[Any]]:
     """Return ``x`` as an array and the floating dtype of the result.

@@ -1,4 +1,4 @@
-r"""The activation functions and their derivatives, one formula each.
+r"""The activation functions and their derivatives, for NumPy.
 
 Every function takes an array-like of any shape (lists, scalars, NumPy arrays,
 0-d and empty arrays included) and returns an array of the same shape.
@@ -9,16 +9,18 @@ modified.
 
 Results are within 1 ULP of the exact value for float16, float32 and float64
 (see :mod:`softlearn._arrays` for how, and ``tests/test_accuracy.py`` for the
-measurement).
+measurement).  The formulas themselves live in :mod:`softlearn._formulas`,
+shared with the PyTorch and Keras adapters; this module adds input handling
+and PyTorch's optional threshold.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
+from softlearn import _formulas as f
 from softlearn._arrays import (
     above_threshold,
     as_real_array,
@@ -26,7 +28,10 @@ from softlearn._arrays import (
     check_threshold,
     evaluate,
 )
-from softlearn._exact import exp_neg_scaled, two_product
+from softlearn._formulas import NUMPY as XP
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "relu",
@@ -74,13 +79,7 @@ def softsign(x: ArrayLike) -> Any:
         array([-1., -0.,  1.])
     """
     arr, out_dtype = as_real_array(x, "softsign")
-    return evaluate(_softsign, arr, out_dtype)
-
-
-def _softsign(x: NDArray[Any]) -> NDArray[Any]:
-    y = x / (1 + np.abs(x))
-    # inf / inf is NaN; the limit is the sign.
-    return np.where(np.isinf(x), np.sign(x), y)
+    return evaluate(lambda z: f.softsign(z, XP), arr, out_dtype)
 
 
 def softsign_grad(x: ArrayLike) -> Any:
@@ -111,12 +110,7 @@ def softsign_grad(x: ArrayLike) -> Any:
         array([6.2500000e-02, 1.0000000e+00, 2.5000000e-01, 9.9999998e-17])
     """
     arr, out_dtype = as_real_array(x, "softsign_grad")
-    return evaluate(_softsign_grad, arr, out_dtype)
-
-
-def _softsign_grad(x: NDArray[Any]) -> NDArray[Any]:
-    r = 1 / (1 + np.abs(x))
-    return r * r
+    return evaluate(lambda z: f.softsign_grad(z, XP), arr, out_dtype)
 
 
 # --- softplus
@@ -170,19 +164,12 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) ->
     t = check_threshold(threshold)
 
     def kernel(z: NDArray[Any]) -> NDArray[Any]:
-        y = _softplus(z, b)
+        y = f.softplus(z, b, XP)
         if t is None:
             return y
         return np.where(above_threshold(z, out_dtype, b, t), z, y)
 
     return evaluate(kernel, arr, out_dtype)
-
-
-def _softplus(x: NDArray[Any], beta: float) -> NDArray[Any]:
-    tail = np.log1p(exp_neg_scaled(np.abs(x), beta))
-    if beta != 1.0:
-        tail /= x.dtype.type(beta)
-    return np.maximum(x, 0) + tail
 
 
 def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) -> Any:
@@ -220,7 +207,7 @@ def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = Non
     t = check_threshold(threshold)
 
     def kernel(z: NDArray[Any]) -> NDArray[Any]:
-        y = _sigmoid(z, b)
+        y = f.sigmoid(z, b, XP)
         if t is None:
             return y
         return np.where(above_threshold(z, out_dtype, b, t), 1, y)
@@ -268,35 +255,7 @@ def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
     arr, out_dtype = as_real_array(y, "softplus_inverse")
     b = check_beta(beta)
 
-    def kernel(v: NDArray[Any]) -> NDArray[Any]:
-        return _softplus_inverse(v, b)
-
-    return evaluate(kernel, arr, out_dtype)
-
-
-def _softplus_inverse(y: NDArray[Any], beta: float) -> NDArray[Any]:
-    w = y.dtype.type
-    a, da = (y, 0) if beta == 1.0 else two_product(y, beta)  # beta * y == a + da
-    # Below the zero of the inverse, at beta*y = log 2, log(expm1) is well
-    # conditioned; around it, log(expm1(a)) = log1p(2 expm1(a - log 2)) keeps
-    # the digits of a result near 0; above, y + log(1 - e**-a) / beta.
-    low = np.log(np.expm1(a))
-    d = (a - w(_LN2_HI)) - w(_LN2_MID) - w(_LN2_LO) + da
-    mid = np.log1p(2 * np.expm1(d))
-    high = np.log1p(-np.exp(-a))
-    x = np.where(a < 0.35, low, mid)
-    if beta != 1.0:
-        x /= w(beta)
-        high /= w(beta)
-    return np.where(a > 1.25, y + high, x)
-
-
-# log 2 as an unevaluated sum of three floats, exact to about 2**-140.  _LN2_HI
-# has 30 significant bits, so a - _LN2_HI is exact for a near log 2 in every
-# working dtype.
-_LN2_HI = 0.6931471796706319  # 0x1.62e42fe8p-1
-_LN2_MID = 8.893134238886677e-10
-_LN2_LO = -4.00865610552017e-26
+    return evaluate(lambda v: f.softplus_inverse(v, b, XP), arr, out_dtype)
 
 
 # --- sigmoid
@@ -329,13 +288,7 @@ def sigmoid(x: ArrayLike) -> Any:
         array([9.85967654e-305, 5.00000000e-001, 8.80797078e-001])
     """
     arr, out_dtype = as_real_array(x, "sigmoid")
-    return evaluate(_sigmoid, arr, out_dtype)
-
-
-def _sigmoid(x: NDArray[Any], beta: float = 1.0) -> NDArray[Any]:
-    e = exp_neg_scaled(np.abs(x), beta)
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    return evaluate(lambda z: f.sigmoid(z, 1.0, XP), arr, out_dtype)
 
 
 # --- the comparison functions
@@ -450,10 +403,4 @@ def tanh_grad(x: ArrayLike) -> Any:
         array([1.00000000e+00, 4.19974342e-01, 3.50260431e-26])
     """
     arr, out_dtype = as_real_array(x, "tanh_grad")
-    return evaluate(_tanh_grad, arr, out_dtype)
-
-
-def _tanh_grad(x: NDArray[Any]) -> NDArray[Any]:
-    e = np.exp(-2 * np.abs(x))
-    d = 1 + e
-    return 4 * e / (d * d)
+    return evaluate(lambda z: f.tanh_grad(z, XP), arr, out_dtype)
