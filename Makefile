@@ -24,7 +24,8 @@ book: $(STAMP)
 	@echo "Book built. Open in a browser: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check softlearn tests
+	$(BIN)/ruff check softlearn tests benchmarks
+	$(BIN)/ruff format --check softlearn tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -2,9 +2,13 @@
 
 The functions, their derivatives and the comparison functions live in
 :mod:`softlearn.functions`; :func:`get` gives each activation's record.
-PyTorch, TensorFlow and matplotlib are imported only by the sub-modules that
-need them.
+PyTorch and TensorFlow are imported only by the sub-modules that need them,
+:mod:`softlearn.torch` and :mod:`softlearn.keras`, and only when one of them
+is first used: ``import softlearn.torch``, or just ``softlearn.torch.Softplus``.
 """
+
+import importlib
+from types import ModuleType
 
 from softlearn._arrays import EXTENDED_FLOAT64
 from softlearn.functions import (
@@ -40,3 +44,12 @@ __all__ = [
     "tanh",
     "tanh_grad",
 ]
+
+# Sub-modules that import a framework: loaded on first attribute access.
+_LAZY = ("torch", "keras")
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _LAZY:
+        return importlib.import_module(f"softlearn.{name}")
+    raise AttributeError(f"module 'softlearn' has no attribute {name!r}")

@@ -15,6 +15,7 @@ chunks, never a full-size copy of the input.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +47,7 @@ _WORK = {
     np.dtype(np.longdouble): np.dtype(np.longdouble),
 }
 
+
 def as_real_array(x: ArrayLike, name: str) -> tuple[NDArray[Any], np.dtype[Any]]:
     """Return ``x`` as an array and the floating dtype of the result.
 
@@ -76,7 +78,7 @@ _KINDS = {
 def check_beta(beta: float) -> float:
     """Return ``beta`` as a float, or raise ``ValueError`` unless finite and positive."""
     b = _real_scalar(beta, "beta")
-    if not (np.isfinite(b) and b > 0):
+    if not (math.isfinite(b) and b > 0):
         raise ValueError(f"beta must be a finite number > 0; got {beta!r}")
     return b
 
@@ -86,7 +88,7 @@ def check_threshold(threshold: float | None) -> float | None:
     if threshold is None:
         return None
     t = _real_scalar(threshold, "threshold")
-    if not np.isfinite(t):
+    if not math.isfinite(t):
         raise ValueError(f"threshold must be a finite number or None; got {threshold!r}")
     return t
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+# Before TensorFlow is first imported: keep its C++ logging off stderr.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 import pytest
 from hypothesis import HealthCheck, settings
 

@@ -69,30 +69,40 @@ def tanh_grad(x: float) -> mp.mpf:
 
 # --- ULPs
 
+# significand bits after the point, smallest normal exponent, largest finite value
 _FMT = {
-    np.dtype(np.float16): (10, -14),
-    np.dtype(np.float32): (23, -126),
-    np.dtype(np.float64): (52, -1022),
+    "float16": (10, -14, 65504.0),
+    "bfloat16": (7, -126, 3.3895313892515355e38),
+    "float32": (23, -126, float(np.finfo(np.float32).max)),
+    "float64": (52, -1022, float(np.finfo(np.float64).max)),
 }
 
 
-def ulp(v: mp.mpf, dtype: np.dtype) -> mp.mpf:
+def _name(dtype: object) -> str:
+    """The format's name, for NumPy dtypes and for torch dtypes such as torch.bfloat16."""
+    if str(dtype).startswith("torch."):
+        return str(dtype).removeprefix("torch.")
+    return np.dtype(dtype).name
+
+
+def ulp(v: mp.mpf, dtype: object) -> mp.mpf:
     """Spacing of ``dtype``'s numbers at the exact value ``v`` (subnormals included)."""
-    nmant, emin = _FMT[np.dtype(dtype)]
+    nmant, emin, _ = _FMT[_name(dtype)]
     if v == 0:
         return mp.ldexp(1, emin - nmant)
     _, e = mp.frexp(v)  # v = m * 2**e, 0.5 <= |m| < 1
     return mp.ldexp(1, max(e - 1, emin) - nmant)
 
 
-def ulp_errors(computed: np.ndarray, exact: Sequence[mp.mpf]) -> np.ndarray:
-    """|computed - exact| in ULPs of the exact value, in ``computed``'s dtype.
+def ulp_errors(computed: np.ndarray, exact: Sequence[mp.mpf], dtype: object = None) -> np.ndarray:
+    """|computed - exact| in ULPs of the exact value, in ``dtype`` (default: computed's).
 
     An infinite result counts as exact only where the exact value rounds to
     that infinity; a NaN result where the exact value is a number is ``inf``.
+    ``dtype`` may be ``"bfloat16"``, with ``computed`` holding its values.
     """
-    dtype = computed.dtype
-    big = mp.mpf(float(np.finfo(dtype).max))
+    dtype = computed.dtype if dtype is None else dtype
+    big = mp.mpf(_FMT[_name(dtype)][2])
     half_top = ulp(big, dtype) / 2
     out = np.empty(computed.size)
     values = computed.astype(np.float64).ravel().tolist()

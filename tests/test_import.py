@@ -57,3 +57,25 @@ def test_import_is_fast(probes: list[dict[str, Any]], capsys: pytest.CaptureFixt
             f"(all: {all_ms} ms; budget {BUDGET_S * 1e3:.0f} ms)"
         )
     assert best < BUDGET_S, f"import softlearn took {best * 1e3:.1f} ms (budget 150 ms)"
+
+
+LAZY = """
+import sys
+import softlearn
+assert "torch" not in sys.modules and "tensorflow" not in sys.modules
+m = softlearn.torch.Softplus(beta=2.0)
+assert "torch" in sys.modules and "tensorflow" not in sys.modules
+assert softlearn.keras.softplus is not None and "tensorflow" in sys.modules
+try:
+    softlearn.nope
+except AttributeError as e:
+    print(e)
+"""
+
+
+def test_framework_modules_load_on_first_use() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", LAZY], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "no attribute 'nope'" in out.stdout
