@@ -10,6 +10,8 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from softlearn import functions as F
 
 
@@ -34,6 +36,19 @@ class Activation(NamedTuple):
     """LaTeX for the derivative, without math delimiters."""
     range: tuple[float, float]
     """Infimum and supremum of the values; neither is attained."""
+    upper_gap: Callable[[Any], Any] | None = None
+    """``sup f - f(x)`` computed without cancellation, for bounded activations."""
+
+
+def _softsign_gap(x: Any) -> Any:
+    # 1 - x/(1+|x|) is 1/(1+|x|) for x >= 0: the square root of the derivative.
+    x = np.asarray(x)
+    return np.where(x >= 0, np.sqrt(F.softsign_grad(x)), 1 - F.softsign(x))
+
+
+def _tanh_gap(x: Any) -> Any:
+    # 1 - tanh(x) = 2 sigmoid(-2x), exactly.
+    return 2 * F.sigmoid(-2 * np.asarray(x, dtype=np.float64))
 
 
 _ALL = (
@@ -44,6 +59,7 @@ _ALL = (
         r"\frac{x}{1 + |x|}",
         r"\frac{1}{(1 + |x|)^2}",
         (-1.0, 1.0),
+        _softsign_gap,
     ),
     Activation(
         "softplus",
@@ -68,6 +84,7 @@ _ALL = (
         r"\tanh x",
         r"1 - \tanh^2 x",
         (-1.0, 1.0),
+        _tanh_gap,
     ),
 )
 

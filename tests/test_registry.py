@@ -43,3 +43,15 @@ def test_lookup_is_case_insensitive_and_unknown_names_list_the_known():
 def test_registry_is_read_only():
     with pytest.raises(TypeError):
         sl.ACTIVATIONS["gelu"] = sl.get("relu")  # type: ignore[index]
+
+
+@pytest.mark.parametrize("name", ["softsign", "tanh"])
+def test_upper_gap_is_exact_where_one_minus_f_cancels(name):
+    import mp_reference as ref
+
+    reffn = {"softsign": ref.softsign, "tanh": ref.tanh}[name]
+    x = np.concatenate([np.linspace(-30, 30, 601), [0.5, 1e3, 1e8, 1e15]])
+    gap = sl.get(name).upper_gap(x)
+    exact = [1 - v for v in ref.reference(reffn, x)]
+    assert ref.ulp_errors(gap, exact).max() <= 2.0
+    assert sl.get("softplus").upper_gap is None and sl.get("relu").upper_gap is None

@@ -1,0 +1,179 @@
+r"""The book's figures: one plotting helper, and a few named figures built on it.
+
+Every figure has the same fixed size and style, so a notebook's stored output
+does not change from run to run.  Curves come from the :mod:`softlearn`
+registry, so each chapter draws the four activations the same way.
+
+Importing this module imports matplotlib; ``import softlearn`` alone does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import matplotlib as mpl
+import numpy as np
+from cycler import cycler
+from matplotlib.figure import Figure
+
+from softlearn import functions as F
+from softlearn.registry import get
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+__all__ = ["STYLE", "activation", "compare", "plot", "softplus_betas", "tails"]
+
+#: Fixed size (inches) of every figure; 6.4 x 3.6 at 100 dpi is 640 x 360 pixels.
+SIZE = (6.4, 3.6)
+
+#: The one style of the book.  Transparent backgrounds and mid-tone colours
+#: that read on a light and on a dark page alike.
+STYLE: dict[str, Any] = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.transparent": True,
+    "axes.edgecolor": "#808080",
+    "axes.labelcolor": "#808080",
+    "text.color": "#808080",
+    "xtick.color": "#808080",
+    "ytick.color": "#808080",
+    "grid.color": "#808080",
+    "grid.alpha": 0.3,
+    "axes.grid": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(
+        color=["#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    ),
+    "lines.linewidth": 2.0,
+    "legend.frameon": False,
+    "font.size": 11,
+}
+
+Curve = tuple[str, "ArrayLike", "ArrayLike"]
+
+
+def plot(
+    curves: Iterable[Curve],
+    *,
+    xlabel: str = "$x$",
+    ylabel: str | None = None,
+    title: str | None = None,
+    logy: bool = False,
+    styles: Sequence[str] | None = None,
+) -> Figure:
+    r"""Draw labelled curves on one pair of axes, in the book's style and size.
+
+    Args:
+        curves: ``(label, x, y)`` triples; labels may hold LaTeX in ``$...$``.
+        xlabel: label of the x axis.
+        ylabel: label of the y axis.
+        title: title above the axes.
+        logy: use a logarithmic y axis (for tails).
+        styles: matplotlib line styles, one per curve (default: all solid).
+
+    Returns:
+        The figure, which Jupyter displays and ``Figure.savefig`` writes.
+
+    Example:
+        >>> import numpy as np
+        >>> from softlearn.plot import plot
+        >>> x = np.linspace(-3, 3, 7)
+        >>> fig = plot([("$x^2$", x, x**2)], title="a parabola")
+        >>> fig
+        <Figure size 640x360 with 1 Axes>
+        >>> fig.axes[0].get_title()
+        'a parabola'
+    """
+    with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+        fig = Figure(figsize=SIZE, layout="constrained")
+        ax = fig.add_subplot()
+        for i, (label, x, y) in enumerate(curves):
+            style = styles[i] if styles is not None else "-"
+            ax.plot(np.asarray(x), np.asarray(y), style, label=label)
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        if ylabel is not None:
+            ax.set_ylabel(ylabel)
+        if title is not None:
+            ax.set_title(title)
+        ax.legend(loc="best")
+    return fig
+
+
+def _grid(x: ArrayLike | None, lo: float = -6.0, hi: float = 6.0) -> np.ndarray:
+    return np.linspace(lo, hi, 601) if x is None else np.asarray(x, dtype=np.float64)
+
+
+def activation(name: str, x: ArrayLike | None = None) -> Figure:
+    r"""An activation and its derivative, with their formulas as labels.
+
+    Example:
+        >>> from softlearn.plot import activation
+        >>> fig = activation("softsign")
+        >>> [line.get_label() for line in fig.axes[0].get_lines()]
+        ['$f(x) = \\frac{x}{1 + |x|}$', "$f'(x) = \\frac{1}{(1 + |x|)^2}$"]
+    """
+    act = get(name)
+    xs = _grid(x)
+    return plot(
+        [
+            (f"$f(x) = {act.formula}$", xs, act.function(xs)),
+            (f"$f'(x) = {act.derivative_formula}$", xs, act.derivative(xs)),
+        ],
+        title=act.name,
+        styles=["-", "--"],
+    )
+
+
+def compare(names: Sequence[str], x: ArrayLike | None = None, derivative: bool = False) -> Figure:
+    """Several activations (or their derivatives) on the same axes.
+
+    Example:
+        >>> from softlearn.plot import compare
+        >>> compare(["softsign", "tanh"], derivative=True).axes[0].get_ylabel()
+        "$f'(x)$"
+    """
+    xs = _grid(x)
+    acts = [get(n) for n in names]
+    curves = [(a.name, xs, (a.derivative if derivative else a.function)(xs)) for a in acts]
+    return plot(curves, ylabel="$f'(x)$" if derivative else "$f(x)$")
+
+
+def tails(names: Sequence[str], x: ArrayLike | None = None) -> Figure:
+    r"""How fast bounded activations reach their asymptote: :math:`1 - f(x)`, log scale.
+
+    Example:
+        >>> from softlearn.plot import tails
+        >>> tails(["softsign", "tanh"]).axes[0].get_yscale()
+        'log'
+    """
+    xs = _grid(x, 0.0, 20.0)
+    curves = []
+    for n in names:
+        act = get(n)
+        if act.upper_gap is None:
+            raise ValueError(f"{n} is not bounded above; tails() compares bounded activations")
+        curves.append((n, xs, act.upper_gap(xs)))
+    return plot(curves, ylabel="$1 - f(x)$", logy=True)
+
+
+def softplus_betas(
+    betas: Sequence[float] = (0.5, 1.0, 2.0, 5.0), x: ArrayLike | None = None
+) -> Figure:
+    r"""The softplus family :math:`\log(1 + e^{\beta x})/\beta` for several ``beta``, with ReLU.
+
+    Example:
+        >>> from softlearn.plot import softplus_betas
+        >>> len(softplus_betas((1.0, 4.0)).axes[0].get_lines())
+        3
+    """
+    xs = _grid(x, -4.0, 4.0)
+    curves: list[Curve] = [(rf"$\beta = {b:g}$", xs, F.softplus(xs, beta=b)) for b in betas]
+    curves.append(("ReLU", xs, F.relu(xs)))
+    return plot(curves, ylabel="softplus$(x)$", styles=["-"] * len(betas) + [":"])

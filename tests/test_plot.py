@@ -1,0 +1,71 @@
+"""softlearn.plot: fixed-size figures whose curves are the library's own values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import softlearn as sl
+from softlearn import plot
+
+
+def _lines(fig: Figure):
+    return fig.axes[0].get_lines()
+
+
+def test_every_figure_has_the_fixed_size():
+    figs = [
+        plot.plot([("a", [0, 1], [0, 1])]),
+        plot.activation("softplus"),
+        plot.compare(["softsign", "tanh", "relu", "softplus"]),
+        plot.tails(["softsign", "tanh"]),
+        plot.softplus_betas(),
+    ]
+    for fig in figs:
+        assert tuple(fig.get_size_inches()) == plot.SIZE
+        assert repr(fig) == "<Figure size 640x360 with 1 Axes>"
+
+
+@pytest.mark.parametrize("name", ["softsign", "softplus", "relu", "tanh"])
+def test_activation_draws_the_function_and_its_derivative(name):
+    (f, df) = _lines(plot.activation(name))
+    act = sl.get(name)
+    assert np.array_equal(f.get_ydata(), act.function(f.get_xdata()))
+    assert np.array_equal(df.get_ydata(), act.derivative(df.get_xdata()))
+    assert act.formula in f.get_label() and act.derivative_formula in df.get_label()
+
+
+def test_compare_draws_derivatives_when_asked():
+    lines = _lines(plot.compare(["softsign", "tanh"], x=[0.0, 1.0, 2.0], derivative=True))
+    assert [ln.get_label() for ln in lines] == ["softsign", "tanh"]
+    assert np.array_equal(lines[1].get_ydata(), sl.tanh_grad([0.0, 1.0, 2.0]))
+
+
+def test_tails_are_drawn_without_cancellation():
+    (soft, tanh) = _lines(plot.tails(["softsign", "tanh"]))
+    x = tanh.get_xdata()
+    # 1 - tanh(20) is 8.5e-18: computed as 1 - np.tanh it would be 0.
+    assert np.all(tanh.get_ydata() > 0)
+    assert tanh.get_ydata()[-1] == pytest.approx(2 * np.exp(-40), rel=1e-12)
+    assert np.allclose(soft.get_ydata(), 1 / (1 + x), rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match="softplus is not bounded above"):
+        plot.tails(["softplus"])
+
+
+def test_softplus_beta_family_ends_with_relu():
+    lines = _lines(plot.softplus_betas((0.5, 3.0)))
+    assert [ln.get_label() for ln in lines] == [r"$\beta = 0.5$", r"$\beta = 3$", "ReLU"]
+    x = lines[1].get_xdata()
+    assert np.array_equal(lines[1].get_ydata(), sl.softplus(x, beta=3.0))
+
+
+def test_figures_are_deterministic():
+    import io
+
+    def png(fig: Figure) -> bytes:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
+
+    assert png(plot.activation("softsign")) == png(plot.activation("softsign"))
