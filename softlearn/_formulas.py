@@ -1,11 +1,14 @@
-"""The formulas, written once for NumPy, PyTorch and TensorFlow.
+"""The formulas: one place for each function and derivative.
 
 Every function here takes ``x`` in a *working* dtype with at least 11 more
-significand bits than the result will have (see :mod:`softlearn._arrays`),
-and ``xp``, a namespace with the few element-wise functions the formulas use:
+significand bits than the result will have (see ``softlearn._arrays``), and
+``xp``, a namespace with the few element-wise functions the formulas use:
 ``abs exp expm1 log log1p sign isinf where relu`` and ``product_error``.
-:data:`NUMPY` is the NumPy one; ``softlearn.torch`` and ``softlearn.keras``
-build theirs from their framework, so the adapters run this very code.
+:data:`NUMPY` is the namespace in use.  The NumPy functions evaluate these
+formulas chunk by chunk, and ``softlearn.torch`` and ``softlearn.keras`` run
+the very same NumPy evaluation on their tensors' memory, so there is no
+second copy of the math to keep in step.  (The namespace is a parameter so
+that the formulas name exactly which primitives they rely on.)
 
 Rounding errors of a formula are a few units of the working precision, which
 is a few thousandths of an ULP of the result.  So the choice of formula is

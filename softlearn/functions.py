@@ -8,8 +8,8 @@ limits, finite inputs raise no floating-point warnings, and the input is never
 modified.
 
 Results are within 1 ULP of the exact value for float16, float32 and float64
-(see :mod:`softlearn._arrays` for how, and ``tests/test_accuracy.py`` for the
-measurement).  The formulas themselves live in :mod:`softlearn._formulas`,
+(see ``softlearn._arrays`` for how, and ``tests/test_accuracy.py`` for the
+measurement).  The formulas themselves live in ``softlearn._formulas``,
 shared with the PyTorch and Keras adapters; this module adds input handling
 and PyTorch's optional threshold.
 """
@@ -223,8 +223,11 @@ def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
         \operatorname{softplus}^{-1}(y) = \frac{1}{\beta}\log\bigl(e^{\beta y} - 1\bigr)
 
     Evaluated as :math:`\log(\operatorname{expm1}(\beta y))/\beta` for
-    :math:`\beta y \le 1` and as :math:`y + \log(1 - e^{-\beta y})/\beta`
-    above, so it neither overflows nor cancels.  Softplus only takes
+    :math:`\beta y < 0.35`, as
+    :math:`\operatorname{log1p}(2\operatorname{expm1}(\beta y - \log 2))/\beta`
+    around the zero of the inverse at :math:`\beta y = \log 2` (up to 1.25),
+    and as :math:`y + \log(1 - e^{-\beta y})/\beta` above, so it neither
+    overflows nor cancels.  Softplus only takes
     positive values: ``y = 0`` gives ``-inf`` and ``y < 0`` gives NaN, as
     ``np.log`` does (without its warning).  Useful to initialise a parameter
     that a model passes through softplus to keep it positive.

@@ -7,18 +7,16 @@ under the package name ``softlearn``: a model that uses them saves to
 ``.keras`` and loads back, in any process that has imported
 ``softlearn.keras``, with identical outputs.
 
-Both the values and the gradients (a ``tf.custom_gradient``) run the formulas
-of :mod:`softlearn._formulas`, the same code as the NumPy core: float16,
-bfloat16 and float32 tensors are computed with TensorFlow operations in
-float64 and rounded once, which puts them within 1 ULP of the exact value and
-keeps them inside TensorFlow graphs and XLA.  float64 tensors go through the
-NumPy core itself (``tf.numpy_function``, extended precision), so they are
-within 1 ULP too, but cannot be compiled by XLA: train float64 models with
-``jit_compile=False``.
+Values, first and second derivatives are computed by the NumPy core itself
+(through ``tf.numpy_function``), so they are within 1 ULP of the exact value
+in float16, float32 and float64 (bfloat16 goes through float32).  The
+gradient's product with the incoming gradient is taken in NumPy too:
+TensorFlow's CPU kernels flush subnormal numbers to zero, and a TensorFlow
+multiplication would turn a tiny but exact gradient into 0.
 
-One exception is TensorFlow's, not softlearn's: its CPU kernels flush
-subnormal numbers to zero, so where the exact result (or gradient) is below
-the smallest normal number of the dtype, TensorFlow hands back 0.
+The price of running NumPy inside the graph: these activations cannot be
+compiled by XLA, so a model that uses them trains with ``jit_compile=False``
+(Keras' default on the CPU), and they run on the CPU.
 
 Importing this module imports TensorFlow and Keras; ``import softlearn``
 alone does not.
@@ -27,7 +25,6 @@ alone does not.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import keras
@@ -39,22 +36,7 @@ from softlearn._arrays import check_beta, evaluate
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
-# The TensorFlow namespace for the shared formulas.  No two-product: in float64
-# the product's rounding is 2**-53 relative, far below a float32 ULP.
-_TF = SimpleNamespace(
-    abs=tf.abs,
-    exp=tf.exp,
-    expm1=tf.math.expm1,
-    log=tf.math.log,
-    log1p=tf.math.log1p,
-    sign=tf.sign,
-    isinf=tf.math.is_inf,
-    where=tf.where,
-    relu=tf.nn.relu,
-    product_error=lambda a, b, p: 0.0,
-)
-
-Formula = Callable[[Any, Any], Any]  # (x in a working dtype, namespace) -> y
+NumpyKernel = Callable[[np.ndarray], np.ndarray]  # x in the working dtype -> value
 
 
 def _as_float_tensor(x: Any, name: str) -> tf.Tensor:
@@ -67,28 +49,55 @@ def _as_float_tensor(x: Any, name: str) -> tf.Tensor:
     return x
 
 
-def _apply(formula: Formula, x: tf.Tensor) -> tf.Tensor:
-    """``formula`` on ``x``, rounded once to x's dtype."""
-    if x.dtype == tf.float64:
+def _numpy_op(fn: Callable[..., np.ndarray], *tensors: tf.Tensor) -> tf.Tensor:
+    """``fn`` on the tensors' NumPy values, as a tensor like the first one.
 
-        def on_numpy(a: np.ndarray) -> np.ndarray:
-            return np.asarray(evaluate(lambda z: formula(z, f.NUMPY), a, a.dtype))
+    NumPy has no bfloat16 of its own: bfloat16 values are widened to float32
+    (exactly) and the float32 result, correctly rounded, is rounded again to
+    bfloat16, which stays within 1 ULP.  Both conversions happen in NumPy,
+    where no subnormal is flushed.
+    """
+    dtype = tensors[0].dtype
+    if dtype == tf.bfloat16:
+        bf16 = dtype.as_numpy_dtype
 
-        y = tf.numpy_function(on_numpy, [x], tf.float64, stateful=False)
-        y.set_shape(x.shape)
-        return y
-    return tf.cast(formula(tf.cast(x, tf.float64), _TF), x.dtype)
+        def run(*arrays: np.ndarray) -> np.ndarray:
+            wide = [a.astype(np.float32) for a in arrays]
+            return np.asarray(fn(*wide)).astype(bf16)
+
+    else:
+        run = fn
+    y = tf.numpy_function(run, list(tensors), dtype, stateful=False)
+    y.set_shape(tensors[0].shape)
+    return y
 
 
-def _activation(name: str, value: Formula, derivative: Formula) -> Callable[[Any], tf.Tensor]:
-    """An element-wise function of a tensor whose gradient is ``derivative``."""
+def _core(kernel: NumpyKernel) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda a: np.asarray(evaluate(kernel, a, a.dtype))
+
+
+def _activation(
+    name: str, value: NumpyKernel, first: NumpyKernel, second: NumpyKernel
+) -> Callable[[Any], tf.Tensor]:
+    """An element-wise function with exact first and second derivatives."""
+    value_np, first_np, second_np = _core(value), _core(first), _core(second)
+
+    @tf.custom_gradient
+    def times_first(dy: tf.Tensor, x: tf.Tensor) -> Any:
+        # dy * f'(x), rounded once, in NumPy: see the module docstring.
+        out = _numpy_op(lambda d, v: (d * first_np(v)).astype(d.dtype), dy, x)
+
+        def grad(g: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            return g * _numpy_op(first_np, x), g * dy * _numpy_op(second_np, x)
+
+        return out, grad
 
     @tf.custom_gradient
     def fn(x: tf.Tensor) -> Any:
         def grad(dy: tf.Tensor) -> tf.Tensor:
-            return dy * _apply(derivative, x)
+            return times_first(dy, x)
 
-        return _apply(value, x), grad
+        return _numpy_op(value_np, x), grad
 
     def call(x: Any) -> tf.Tensor:
         return fn(_as_float_tensor(x, name))
@@ -96,7 +105,13 @@ def _activation(name: str, value: Formula, derivative: Formula) -> Callable[[Any
     return call
 
 
-_softsign = _activation("softsign", f.softsign, f.softsign_grad)
+_NP = f.NUMPY
+_softsign = _activation(
+    "softsign",
+    lambda z: f.softsign(z, _NP),
+    lambda z: f.softsign_grad(z, _NP),
+    lambda z: f.softsign_grad2(z, _NP),
+)
 _softplus_by_beta: dict[float, Callable[[Any], tf.Tensor]] = {}
 
 
@@ -104,8 +119,9 @@ def _softplus_fn(beta: float) -> Callable[[Any], tf.Tensor]:
     if beta not in _softplus_by_beta:
         _softplus_by_beta[beta] = _activation(
             "softplus",
-            lambda z, xp: f.softplus(z, beta, xp),
-            lambda z, xp: f.sigmoid(z, beta, xp),
+            lambda z: f.softplus(z, beta, _NP),
+            lambda z: f.sigmoid(z, beta, _NP),
+            lambda z: f.sigmoid_grad(z, beta, _NP),
         )
     return _softplus_by_beta[beta]
 

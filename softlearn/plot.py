@@ -1,7 +1,7 @@
 r"""The book's figures: one plotting helper, and a few named figures built on it.
 
 Every figure has the same fixed size and style, so a notebook's stored output
-does not change from run to run.  Curves come from the :mod:`softlearn`
+does not change from run to run.  Curves come from the ``softlearn``
 registry, so each chapter draws the four activations the same way.
 
 Importing this module imports matplotlib; ``import softlearn`` alone does not.
@@ -9,13 +9,14 @@ Importing this module imports matplotlib; ``import softlearn`` alone does not.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import matplotlib.figure
 import numpy as np
 from cycler import cycler
-from matplotlib.figure import Figure
 
 from softlearn import functions as F
 from softlearn.registry import get
@@ -55,6 +56,20 @@ STYLE: dict[str, Any] = {
 }
 
 Curve = tuple[str, "ArrayLike", "ArrayLike"]
+
+
+class Figure(matplotlib.figure.Figure):
+    """A matplotlib figure that Jupyter shows as a PNG without ``matplotlib.pyplot``.
+
+    The figures are made without pyplot, so no figure manager keeps them
+    alive and nothing depends on the backend; ``_repr_png_`` gives Jupyter
+    the image, with no creation-time metadata, so it is the same every run.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
 
 
 def plot(

@@ -35,7 +35,7 @@ class Activation(NamedTuple):
     derivative_formula: str
     """LaTeX for the derivative, without math delimiters."""
     range: tuple[float, float]
-    """Infimum and supremum of the values; neither is attained."""
+    """Infimum and supremum of the values (ReLU attains its 0, the others neither)."""
     upper_gap: Callable[[Any], Any] | None = None
     """``sup f - f(x)`` computed without cancellation, for bounded activations."""
 

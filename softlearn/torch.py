@@ -3,7 +3,7 @@ r"""Softsign and Softplus for PyTorch, with exact forward and backward passes.
 :class:`Softsign` and :class:`Softplus` are drop-in replacements for
 ``torch.nn.Softsign`` and ``torch.nn.Softplus``; :func:`softsign` and
 :func:`softplus` are the functional forms.  Their forward pass, first and
-second derivatives are the NumPy formulas of :mod:`softlearn`, run on the
+second derivatives are the NumPy formulas of ``softlearn``, run on the
 tensor's memory: one formula serves NumPy and PyTorch, and every result is
 within 1 ULP of the exact value (bfloat16 via float32, within 1 ULP too).
 
@@ -44,13 +44,22 @@ def _check_tensor(x: Any, name: str) -> None:
 
 
 def _run(kernel: Any, x: torch.Tensor) -> torch.Tensor:
-    """``kernel`` (a NumPy formula) applied to ``x``, as a new tensor of x's dtype."""
+    """``kernel`` (a NumPy formula) applied to ``x``, as a new tensor of x's dtype.
+
+    The result is allocated with ``torch.empty_like(x)``, as the operators'
+    fake kernels allocate it, so ``torch.compile`` sees the same layout.
+    """
+    out = torch.empty_like(x)
+    if x.device.type == "cpu" and x.dtype != torch.bfloat16:
+        arr = x.detach().numpy()
+        evaluate(kernel, arr, arr.dtype, out=out.numpy())
+        return out
     # NumPy has no bfloat16: go through float32, whose result is correctly
     # rounded, so the second rounding keeps bfloat16 within 1 ULP.
     work = x.detach().to(device="cpu", dtype=torch.float32 if x.dtype == torch.bfloat16 else None)
     arr = work.numpy()
-    out = np.asarray(evaluate(kernel, arr, arr.dtype))
-    return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
+    out.copy_(torch.from_numpy(np.asarray(evaluate(kernel, arr, arr.dtype))))
+    return out
 
 
 def _cut(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor | None:
@@ -83,21 +92,21 @@ def _softsign_grad2_op(x: torch.Tensor) -> torch.Tensor:
 def _softplus_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
     y = _run(lambda z: f.softplus(z, beta, _XP), x)
     cut = _cut(x, beta, threshold)
-    return y if cut is None else torch.where(cut, x, y)
+    return y if cut is None else y.copy_(torch.where(cut, x, y))
 
 
 @torch.library.custom_op("softlearn::softplus_grad", mutates_args=())
 def _softplus_grad_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
     y = _run(lambda z: f.sigmoid(z, beta, _XP), x)
     cut = _cut(x, beta, threshold)
-    return y if cut is None else torch.where(cut, torch.ones_like(y), y)
+    return y if cut is None else y.masked_fill_(cut, 1)
 
 
 @torch.library.custom_op("softlearn::softplus_grad2", mutates_args=())
 def _softplus_grad2_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
     y = _run(lambda z: f.sigmoid_grad(z, beta, _XP), x)
     cut = _cut(x, beta, threshold)
-    return y if cut is None else torch.where(cut, torch.zeros_like(y), y)
+    return y if cut is None else y.masked_fill_(cut, 0)
 
 
 for _op in (

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import softlearn as sl
+from softlearn._arrays import CHUNK
 
 UNARY = [
     sl.softsign,
@@ -142,9 +143,28 @@ def test_non_contiguous_views_match_contiguous_input(fn):
 
 
 def test_arrays_larger_than_one_chunk(fn):
-    x = np.random.default_rng(1).uniform(0.01, 6, 3 * 8192 + 17).reshape(-1, 1)
+    # Elements from every chunk, the last partial one included, against the
+    # same function called on each element alone.
+    x = np.random.default_rng(1).uniform(0.01, 6, 3 * CHUNK + 17).reshape(-1, 1)
     y = fn(x)
-    assert np.array_equal(y[:, 0], [fn(float(v)) for v in x[:100, 0]] + list(y[100:, 0]))
+    picks = np.concatenate([np.arange(0, x.size, 97), [CHUNK - 1, CHUNK, 2 * CHUNK, x.size - 1]])
+    assert np.array_equal(y[picks, 0], [fn(float(x[i, 0])) for i in picks])
+    # And a second chunking of the same data gives the same result.
+    pieces = np.concatenate([fn(p) for p in np.array_split(x[:, 0], 7)])
+    assert np.array_equal(y[:, 0], pieces)
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+def test_any_byte_order(fn, order):
+    for dtype in ("f2", "f4", "f8"):
+        x = np.linspace(-30, 30, 301).astype(order + dtype)
+        y = fn(x)
+        assert y.dtype == np.dtype(dtype)  # native byte order out
+        assert np.array_equal(y, fn(x.astype(dtype)), equal_nan=True)
+    x = np.linspace(-0.1, 0.1, 301).astype(">f2")
+    a = sl.softplus(x, beta=10.8338, threshold=-0.27162)
+    b = sl.softplus(x.astype("f2"), beta=10.8338, threshold=-0.27162)
+    assert np.array_equal(a, b)
 
 
 # --- no side effects
