@@ -9,6 +9,9 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to start as root unless told to (containers, CI machines).
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# TensorFlow's C++ start-up log would otherwise fill the terminal and the notebooks.
+export TF_CPP_MIN_LOG_LEVEL := 3
+
 .PHONY: setup book test lab clean
 
 setup: $(STAMP)
@@ -24,8 +27,8 @@ book: $(STAMP)
 	@echo "Book built. Open in a browser: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check softlearn tests benchmarks
-	$(BIN)/ruff format --check softlearn tests benchmarks
+	$(BIN)/ruff check softlearn tests benchmarks book
+	$(BIN)/ruff format --check softlearn tests benchmarks book
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -225,6 +225,7 @@ class Softsign(nn.Module):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Softsign of ``x``; see :func:`softsign`."""
         return softsign(x)
 
 
@@ -268,6 +269,7 @@ class Softplus(nn.Module):
         self.threshold = check_threshold(threshold)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Softplus of ``x`` with the module's ``beta`` and ``threshold``; see :func:`softplus`."""
         return softplus(x, self.beta, self.threshold)
 
     def extra_repr(self) -> str:

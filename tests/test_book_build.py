@@ -1,5 +1,6 @@
 """The book builds with warnings as errors, as `make book` does."""
 
+import re
 import subprocess
 import sys
 import time
@@ -31,3 +32,30 @@ def test_book_builds_without_warnings(tmp_path: Path, capsys: pytest.CaptureFixt
     # Jupyter Book writes index.html as a redirect to the root page.
     assert (html / "book" / "intro.html").is_file(), log
     assert (html / "index.html").is_file(), log
+    _check_rendered_pages(html)
+
+
+# Numbers of the source articles, which the chapters must show as computed output.
+SEED_NUMBERS = {
+    "softsign/step_by_step.html": ["0.9166667", "-0.6", "0.9"],
+    "softplus/numpy.html": ["2.06115369e-09", "2.06115362e-09", "6.22459331e-01"],
+    "softplus/pytorch.html": ["0.1269", "0.6931", "5.0067"],
+}
+
+
+def _check_rendered_pages(html: Path) -> None:
+    pages = re.findall(r"file: book/(\S+)", (REPO / "_toc.yml").read_text())
+    for page in pages:
+        text = (html / "book" / f"{page}.html").read_text()
+        assert "{glue" not in text, f"unresolved glue role in {page}"
+    for page, numbers in SEED_NUMBERS.items():
+        text = (html / "book" / page).read_text()
+        for number in numbers:
+            assert number in text, f"{number} missing from {page}"
+    api = (html / "book" / "using_softlearn.html").read_text()
+    for name in (
+        "softlearn.functions.softplus",
+        "softlearn.torch.Softplus",
+        "softlearn.keras.softsign",
+    ):
+        assert f'id="{name}"' in api, f"the API reference lacks {name}"
