@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 # Sub-modules that import a framework: loaded on first attribute access.
-_LAZY = ("torch", "keras", "plot")
+_LAZY = ("torch", "keras", "plot", "experiments")
 
 
 def __getattr__(name: str) -> ModuleType:

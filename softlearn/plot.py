@@ -80,6 +80,7 @@ def plot(
     title: str | None = None,
     logy: bool = False,
     styles: Sequence[str] | None = None,
+    bands: Sequence[tuple[ArrayLike, ArrayLike] | None] | None = None,
 ) -> Figure:
     r"""Draw labelled curves on one pair of axes, in the book's style and size.
 
@@ -90,6 +91,8 @@ def plot(
         title: title above the axes.
         logy: use a logarithmic y axis (for tails).
         styles: matplotlib line styles, one per curve (default: all solid).
+        bands: one ``(low, high)`` pair or ``None`` per curve: a shaded band
+            around the curve, in its colour (for example the spread over seeds).
 
     Returns:
         The figure, which Jupyter displays and ``Figure.savefig`` writes.
@@ -109,7 +112,11 @@ def plot(
         ax = fig.add_subplot()
         for i, (label, x, y) in enumerate(curves):
             style = styles[i] if styles is not None else "-"
-            ax.plot(np.asarray(x), np.asarray(y), style, label=label)
+            (line,) = ax.plot(np.asarray(x), np.asarray(y), style, label=label)
+            band = bands[i] if bands is not None else None
+            if band is not None:
+                lo, hi = band
+                ax.fill_between(np.asarray(x), lo, hi, color=line.get_color(), alpha=0.2)
         if logy:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.colors
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -64,3 +65,12 @@ def test_figures_show_as_deterministic_png_in_jupyter():
     png = plot.activation("softsign")._repr_png_()
     assert png.startswith(b"\x89PNG")
     assert png == plot.activation("softsign")._repr_png_()
+
+
+def test_bands_are_shaded_in_the_curve_colour():
+    x = np.arange(5.0)
+    fig = plot.plot([("a", x, x), ("b", x, 2 * x)], bands=[(x - 1, x + 1), None])
+    (band,) = fig.axes[0].collections
+    assert np.allclose(
+        band.get_facecolor()[0][:3], matplotlib.colors.to_rgb(_lines(fig)[0].get_color())
+    )

@@ -1,0 +1,75 @@
+"""softlearn.experiments: one property of each experiment's result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from softlearn import experiments as E
+
+
+def test_tail_rates_match_the_derived_ones():
+    r = E.tail_rates()
+    assert r["softsign_exponent"] == pytest.approx(-1, abs=0.01)
+    assert r["softsign_grad_exponent"] == pytest.approx(-2, abs=0.01)
+    assert r["tanh_rate"] == pytest.approx(-2, abs=1e-3)
+    assert r["tanh_grad_rate"] == pytest.approx(-2, abs=1e-3)
+    beyond = r["x"] > 5
+    assert np.all(r["gap"]["tanh"][beyond] < r["gap"]["softsign"][beyond] / 100)
+    assert np.all(r["grad"]["tanh"][beyond] < r["grad"]["softsign"][beyond])
+
+
+@pytest.mark.slow
+def test_relu_units_die_at_a_high_learning_rate_and_softplus_units_do_not():
+    relu, softplus = E.dead_units("relu"), E.dead_units("softplus")
+    assert all(relu["finite"]) and all(softplus["finite"])
+    assert sum(relu["dead"]) > 0
+    assert softplus["dead"] == [0] * len(softplus["dead"])
+    assert min(softplus["smallest_gradient"]) > 0
+    assert softplus["zero_gradient"] == [0.0] * len(softplus["zero_gradient"])
+
+
+@pytest.mark.slow
+def test_only_relu_gives_exact_zeros():
+    zeros = E.sparsity(seeds=(0,), steps=50)
+    assert zeros["relu"] > 0.2
+    assert zeros["softplus"] == zeros["softsign"] == zeros["tanh"] == 0
+
+
+def test_gradients_fade_towards_the_input_at_default_initialisation():
+    flow = E.gradient_flow(depth=10)
+    for name, norms in flow.items():
+        assert norms.shape == (11,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
+        assert norms[0] < norms[-1], name
+
+
+def test_training_is_deterministic_and_learns():
+    a = E.training_curves(depth=2, width=8, seeds=(0, 1), steps=40)
+    b = E.training_curves(depth=2, width=8, seeds=(0, 1), steps=40)
+    for name in E.ACTIVATIONS:
+        assert a[name].shape == (2, 40)
+        assert np.array_equal(a[name], b[name])
+        assert np.all(a[name][:, -1] < a[name][:, 0])
+
+
+def test_cost_measures_every_setting_and_activation():
+    t = E.cost(n=10_000, repeats=4)
+    assert set(t) == {
+        "torch forward",
+        "torch forward+backward",
+        "numpy forward",
+        "numpy forward+backward",
+    }
+    for times in t.values():
+        assert set(times) == set(E.ACTIVATIONS)
+        assert all(len(v) == 4 and min(v) > 0 for v in times.values())
+
+
+def test_cost_verdict_needs_a_margin_and_never_flips():
+    base = [1.0, 1.1, 0.9, 1.0, 1.05]
+    assert E.cost_verdict({"relu": base, "x": [3.0, 3.1, 2.9, 3.0]})["x"] == "slower than ReLU"
+    assert E.cost_verdict({"relu": base, "x": [0.3, 0.31, 0.29, 0.3]})["x"] == "faster than ReLU"
+    near = {"relu": base, "x": [1.1, 1.2, 1.0, 1.3]}
+    assert E.cost_verdict(near)["x"] == "no clear difference"
+    noisy = {"relu": base, "x": [3.0, 0.5, 3.1, 0.4]}
+    assert E.cost_verdict(noisy)["x"] == "no clear difference"
