@@ -214,6 +214,27 @@ def mlp(dim: int, width: int, depth: int, activation: str) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _train(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    clip: float | None = None,
+) -> list[float]:
+    """Full-batch training on the mean squared error; the loss before each step."""
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def _hidden(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
     """The output of every activation layer."""
     outs = []
@@ -258,12 +279,7 @@ def dead_units(
     for seed in seeds:
         with _one_thread(seed):
             model = mlp(x.shape[1], 64, 1, activation)
-            opt = torch.optim.SGD(model.parameters(), lr=lr)
-            for _ in range(steps):
-                opt.zero_grad()
-                nn.functional.mse_loss(model(x), y).backward()
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-                opt.step()
+            _train(model, torch.optim.SGD(model.parameters(), lr=lr), x, y, steps, clip)
             pre = model[0](x).detach().requires_grad_()
             act = model[1](pre)
             act.sum().backward()
@@ -291,11 +307,7 @@ def sparsity(seeds: Sequence[int] = (0, 1, 2), steps: int = 200) -> dict[str, fl
         for seed in seeds:
             with _one_thread(seed):
                 model = mlp(x.shape[1], 32, 4, name)
-                opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-                for _ in range(steps):
-                    opt.zero_grad()
-                    nn.functional.mse_loss(model(x), y).backward()
-                    opt.step()
+                _train(model, torch.optim.Adam(model.parameters(), lr=1e-2), x, y, steps)
                 with torch.no_grad():
                     hidden = _hidden(model, x)
                 fractions.append(
@@ -358,13 +370,6 @@ def training_curves(
             with _one_thread(seed):
                 model = mlp(x.shape[1], width, depth, name)
                 opt = torch.optim.Adam(model.parameters(), lr=lr)
-                losses = []
-                for _ in range(steps):
-                    opt.zero_grad()
-                    loss = nn.functional.mse_loss(model(x), y)
-                    loss.backward()
-                    opt.step()
-                    losses.append(loss.item())
-            runs.append(losses)
+                runs.append(_train(model, opt, x, y, steps))
         out[name] = np.array(runs)
     return out
