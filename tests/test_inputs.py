@@ -52,10 +52,16 @@ def test_integers_and_bools_compute_in_float64(fn, dtype):
     assert np.array_equal(y, fn(x.astype(np.float64)))
 
 
-def test_large_integers_are_not_rounded_through_float64_first():
-    # 2**53 + 1 is not a float64; softsign of the exact integer rounds to the same
-    # float64 as softsign(2.0**53), but the computation starts from the integer.
-    assert sl.softsign(np.int64(2**53 + 1)) == sl.softsign(2.0**53 + 2)
+def test_large_integers_are_within_one_ulp_of_the_exact_value():
+    # Integers beyond 2**53 are not float64s; the float64 result must still be
+    # within 1 ULP of the function of the exact integer.
+    import mp_reference as ref
+
+    x = [2**53 + 1, 2**53 + 2**29 + 3, 3 * 2**50 + 7, 2**62 + 3, 2**63 - 1, -(2**63) + 1]
+    x = np.array(x, dtype=np.int64)
+    for fn, reffn in [(sl.softplus, ref.softplus), (sl.softsign, ref.softsign)]:
+        exact = [reffn(int(v)) for v in x]
+        assert ref.ulp_errors(fn(x), exact).max() <= 1.0
 
 
 @pytest.mark.parametrize(
