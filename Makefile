@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Written after a successful install; redone when requirements.txt or pyproject.toml change.
+# Written after a successful install; redone when requirements.txt, the project
+# files or the compiled kernels' sources change (the editable install builds them).
 STAMP  := $(VENV)/.installed
 # JupyterLab refuses to start as root unless told to (containers, CI machines).
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -16,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml setup.py softlearn/_kernels.c softlearn/_tables.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -r requirements.txt
 	touch $(STAMP)
@@ -27,8 +28,8 @@ book: $(STAMP)
 	@echo "Book built. Open in a browser: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check softlearn tests benchmarks book
-	$(BIN)/ruff format --check softlearn tests benchmarks book
+	$(BIN)/ruff check softlearn tests benchmarks book tools setup.py
+	$(BIN)/ruff format --check softlearn tests benchmarks book tools setup.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -36,6 +37,6 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) book/
 
 clean:
-	rm -rf $(VENV) _build build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) _build build dist softlearn/*.so *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +

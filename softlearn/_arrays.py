@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     Kernel = Callable[[NDArray[Any]], NDArray[Any]]
+    Native = Callable[[NDArray[Any], NDArray[Any]], None]
 
 # Elements per buffer.  Large enough to amortise the per-chunk Python overhead,
 # small enough that a formula's temporaries stay in the L2 cache.
@@ -49,6 +50,9 @@ _WORK = {
     _F64: _WIDE,
     np.dtype(np.longdouble): np.dtype(np.longdouble),
 }
+
+
+_NATIVE = (np.dtype(np.float32), _F64)
 
 
 def as_real_array(x: ArrayLike, name: str) -> tuple[NDArray[Any], np.dtype[Any]]:
@@ -109,6 +113,7 @@ def evaluate(
     arr: NDArray[Any],
     out_dtype: np.dtype[Any],
     out: NDArray[Any] | None = None,
+    native: Native | None = None,
 ) -> Any:
     """Apply ``kernel`` to ``arr`` chunk by chunk, in the working dtype.
 
@@ -117,11 +122,31 @@ def evaluate(
     has the shape, memory order and dtype ``out_dtype`` of the input; a 0-d or
     scalar input gives a NumPy scalar, as ufuncs do.  ``out``, if given, is
     an array of that shape and dtype to write into (and is returned as is).
+
+    ``native``, a compiled loop ``native(x, out)`` from softlearn._native, is
+    used instead of ``kernel`` for float32 and float64 results.  It works in
+    the result dtype itself, on contiguous chunks: the whole array at once
+    where it is already contiguous, aligned and in native byte order.
     """
-    work = _WORK.get(out_dtype, _WIDE)
     given = out is not None
     if out is None:
         out = np.empty_like(arr, dtype=out_dtype)
+    if native is not None and out_dtype in _NATIVE:
+        # "contig" (a documented op flag that NumPy's type stubs lack) makes
+        # nditer hand out contiguous buffers for strided inputs.
+        it = np.nditer(  # type: ignore[call-overload]
+            [arr, out],
+            flags=["external_loop", "buffered", "growinner", "zerosize_ok"],
+            op_flags=[["readonly", "contig", "aligned"], ["writeonly", "contig", "aligned"]],
+            op_dtypes=[out_dtype, out_dtype],
+            casting="unsafe",
+            buffersize=CHUNK,
+        )
+        with it:
+            for xin, yout in it:
+                native(xin, yout)
+        return out if given or out.ndim else out[()]
+    work = _WORK.get(out_dtype, _WIDE)
     it = np.nditer(
         [arr, out],
         flags=["external_loop", "buffered", "zerosize_ok"],

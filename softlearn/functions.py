@@ -29,6 +29,7 @@ from softlearn._arrays import (
     evaluate,
 )
 from softlearn._formulas import NUMPY as XP
+from softlearn._native import loop as _loop
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -79,7 +80,7 @@ def softsign(x: ArrayLike) -> Any:
         array([-1., -0.,  1.])
     """
     arr, out_dtype = as_real_array(x, "softsign")
-    return evaluate(lambda z: f.softsign(z, XP), arr, out_dtype)
+    return evaluate(lambda z: f.softsign(z, XP), arr, out_dtype, native=_loop("softsign"))
 
 
 def softsign_grad(x: ArrayLike) -> Any:
@@ -110,7 +111,8 @@ def softsign_grad(x: ArrayLike) -> Any:
         array([6.2500000e-02, 1.0000000e+00, 2.5000000e-01, 9.9999998e-17])
     """
     arr, out_dtype = as_real_array(x, "softsign_grad")
-    return evaluate(lambda z: f.softsign_grad(z, XP), arr, out_dtype)
+    native = _loop("softsign_grad")
+    return evaluate(lambda z: f.softsign_grad(z, XP), arr, out_dtype, native=native)
 
 
 # --- softplus
@@ -169,7 +171,8 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) ->
             return y
         return np.where(above_threshold(z, out_dtype, b, t), z, y)
 
-    return evaluate(kernel, arr, out_dtype)
+    native = _loop("softplus") if b == 1.0 and t is None else None
+    return evaluate(kernel, arr, out_dtype, native=native)
 
 
 def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) -> Any:
@@ -212,7 +215,8 @@ def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = Non
             return y
         return np.where(above_threshold(z, out_dtype, b, t), 1, y)
 
-    return evaluate(kernel, arr, out_dtype)
+    native = _loop("sigmoid") if b == 1.0 and t is None else None
+    return evaluate(kernel, arr, out_dtype, native=native)
 
 
 def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
@@ -291,7 +295,7 @@ def sigmoid(x: ArrayLike) -> Any:
         array([9.85967654e-305, 5.00000000e-001, 8.80797078e-001])
     """
     arr, out_dtype = as_real_array(x, "sigmoid")
-    return evaluate(lambda z: f.sigmoid(z, 1.0, XP), arr, out_dtype)
+    return evaluate(lambda z: f.sigmoid(z, 1.0, XP), arr, out_dtype, native=_loop("sigmoid"))
 
 
 # --- the comparison functions

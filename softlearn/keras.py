@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from softlearn import _formulas as f
 from softlearn._arrays import check_beta, evaluate
+from softlearn._native import loop as _loop
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
@@ -72,15 +73,27 @@ def _numpy_op(fn: Callable[..., np.ndarray], *tensors: tf.Tensor) -> tf.Tensor:
     return y
 
 
-def _core(kernel: NumpyKernel) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda a: np.asarray(evaluate(kernel, a, a.dtype))
+def _core(kernel: NumpyKernel, native: str | None) -> Callable[[np.ndarray], np.ndarray]:
+    """``kernel`` over a whole array; ``native`` names its compiled loop, used where built."""
+    return lambda a: np.asarray(
+        evaluate(kernel, a, a.dtype, native=None if native is None else _loop(native))
+    )
 
 
 def _activation(
-    name: str, value: NumpyKernel, first: NumpyKernel, second: NumpyKernel
+    name: str,
+    value: NumpyKernel,
+    first: NumpyKernel,
+    second: NumpyKernel,
+    native: tuple[str, str] | None = None,
 ) -> Callable[[Any], tf.Tensor]:
-    """An element-wise function with exact first and second derivatives."""
-    value_np, first_np, second_np = _core(value), _core(first), _core(second)
+    """An element-wise function with exact first and second derivatives.
+
+    ``native`` names the compiled loops of the function and its derivative.
+    """
+    loops = native or (None, None)
+    value_np, first_np = _core(value, loops[0]), _core(first, loops[1])
+    second_np = _core(second, None)
 
     @tf.custom_gradient
     def times_first(dy: tf.Tensor, x: tf.Tensor) -> Any:
@@ -111,6 +124,7 @@ _softsign = _activation(
     lambda z: f.softsign(z, _NP),
     lambda z: f.softsign_grad(z, _NP),
     lambda z: f.softsign_grad2(z, _NP),
+    ("softsign", "softsign_grad"),
 )
 _softplus_by_beta: dict[float, Callable[[Any], tf.Tensor]] = {}
 
@@ -122,6 +136,7 @@ def _softplus_fn(beta: float) -> Callable[[Any], tf.Tensor]:
             lambda z: f.softplus(z, beta, _NP),
             lambda z: f.sigmoid(z, beta, _NP),
             lambda z: f.sigmoid_grad(z, beta, _NP),
+            ("softplus", "sigmoid") if beta == 1.0 else None,
         )
     return _softplus_by_beta[beta]
 

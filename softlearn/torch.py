@@ -27,6 +27,7 @@ from torch import nn
 
 from softlearn import _formulas as f
 from softlearn._arrays import check_beta, check_threshold, evaluate
+from softlearn._native import loop as _loop
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
@@ -43,22 +44,24 @@ def _check_tensor(x: Any, name: str) -> None:
         )
 
 
-def _run(kernel: Any, x: torch.Tensor) -> torch.Tensor:
+def _run(kernel: Any, x: torch.Tensor, native: str | None = None) -> torch.Tensor:
     """``kernel`` (a NumPy formula) applied to ``x``, as a new tensor of x's dtype.
 
     The result is allocated with ``torch.empty_like(x)``, as the operators'
     fake kernels allocate it, so ``torch.compile`` sees the same layout.
+    ``native`` names the compiled loop of the same function, used where built.
     """
+    loop = None if native is None else _loop(native)
     out = torch.empty_like(x)
     if x.device.type == "cpu" and x.dtype != torch.bfloat16:
         arr = x.detach().numpy()
-        evaluate(kernel, arr, arr.dtype, out=out.numpy())
+        evaluate(kernel, arr, arr.dtype, out=out.numpy(), native=loop)
         return out
     # NumPy has no bfloat16: go through float32, whose result is correctly
     # rounded, so the second rounding keeps bfloat16 within 1 ULP.
     work = x.detach().to(device="cpu", dtype=torch.float32 if x.dtype == torch.bfloat16 else None)
     arr = work.numpy()
-    out.copy_(torch.from_numpy(np.asarray(evaluate(kernel, arr, arr.dtype))))
+    out.copy_(torch.from_numpy(np.asarray(evaluate(kernel, arr, arr.dtype, native=loop))))
     return out
 
 
@@ -75,12 +78,12 @@ def _cut(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor 
 
 @torch.library.custom_op("softlearn::softsign", mutates_args=())
 def _softsign_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda z: f.softsign(z, _XP), x)
+    return _run(lambda z: f.softsign(z, _XP), x, "softsign")
 
 
 @torch.library.custom_op("softlearn::softsign_grad", mutates_args=())
 def _softsign_grad_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda z: f.softsign_grad(z, _XP), x)
+    return _run(lambda z: f.softsign_grad(z, _XP), x, "softsign_grad")
 
 
 @torch.library.custom_op("softlearn::softsign_grad2", mutates_args=())
@@ -90,14 +93,14 @@ def _softsign_grad2_op(x: torch.Tensor) -> torch.Tensor:
 
 @torch.library.custom_op("softlearn::softplus", mutates_args=())
 def _softplus_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    y = _run(lambda z: f.softplus(z, beta, _XP), x)
+    y = _run(lambda z: f.softplus(z, beta, _XP), x, "softplus" if beta == 1.0 else None)
     cut = _cut(x, beta, threshold)
     return y if cut is None else y.copy_(torch.where(cut, x, y))
 
 
 @torch.library.custom_op("softlearn::softplus_grad", mutates_args=())
 def _softplus_grad_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    y = _run(lambda z: f.sigmoid(z, beta, _XP), x)
+    y = _run(lambda z: f.sigmoid(z, beta, _XP), x, "sigmoid" if beta == 1.0 else None)
     cut = _cut(x, beta, threshold)
     return y if cut is None else y.masked_fill_(cut, 1)
 

@@ -1,0 +1,139 @@
+"""Speed of softlearn, PyTorch, TensorFlow and the naive NumPy formulas, side by side.
+
+    .venv/bin/python benchmarks/speed.py
+
+One thread, 10**7 elements, float32 and float64.  Every call allocates its
+result, as a user's call does.  Each time is the median of 7 runs after a
+warm-up (``timeit``), and is reported as a ratio: to the fastest of PyTorch
+and TensorFlow on the same function, and to a plain copy of the input (the
+floor for anything that reads x and writes y).  For the derivatives the
+frameworks run their gradient kernels (``softplus_backward``,
+``SoftsignGrad``, ``SoftplusGrad``) or, for PyTorch's softsign, which has
+none, the backward pass autograd records.  Peak extra memory is what NumPy
+allocates during the call beyond the result (``tracemalloc``).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import timeit
+import tracemalloc
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import tensorflow as tf
+import torch
+import torch.nn.functional as F
+
+import softlearn as sl
+
+torch.set_num_threads(1)
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+
+N = 10**7
+REPEATS = 7
+FUNCTIONS = ("softsign", "softsign_grad", "softplus", "softplus_grad")
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    fn()  # warm-up
+    return statistics.median(timeit.repeat(fn, number=1, repeat=repeats))
+
+
+def peak_extra_bytes(fn: Callable[[], np.ndarray]) -> int:
+    """Largest NumPy allocation footprint during ``fn()``, minus its result."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    y = fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return max(0, peak - y.nbytes)
+
+
+def candidates(x: np.ndarray) -> dict[str, dict[str, Callable[[], object]]]:
+    xt = torch.from_numpy(x)
+    ones_t = torch.ones_like(xt)
+    xr = xt.clone().requires_grad_()
+    soft_t = F.softsign(xr)
+    xf = tf.constant(x)
+    ones_f = tf.ones_like(xf)
+
+    def softsign_backward() -> object:
+        return torch.autograd.grad(soft_t, xr, ones_t, retain_graph=True)
+
+    return {
+        "softlearn": {
+            "softsign": lambda: sl.softsign(x),
+            "softsign_grad": lambda: sl.softsign_grad(x),
+            "softplus": lambda: sl.softplus(x),
+            "softplus_grad": lambda: sl.softplus_grad(x),
+        },
+        "PyTorch": {
+            "softsign": lambda: F.softsign(xt),
+            "softsign_grad": softsign_backward,
+            "softplus": lambda: F.softplus(xt),
+            "softplus_grad": lambda: torch.ops.aten.softplus_backward(ones_t, xt, 1.0, 20.0),
+        },
+        "TensorFlow": {
+            "softsign": lambda: tf.nn.softsign(xf),
+            "softsign_grad": lambda: tf.raw_ops.SoftsignGrad(gradients=ones_f, features=xf),
+            "softplus": lambda: tf.nn.softplus(xf),
+            "softplus_grad": lambda: tf.raw_ops.SoftplusGrad(gradients=ones_f, features=xf),
+        },
+        "naive NumPy": {
+            "softsign": lambda: x / (1 + np.abs(x)),
+            "softsign_grad": lambda: 1 / (1 + np.abs(x)) ** 2,
+            "softplus": lambda: np.log(1 + np.exp(x)),
+            "softplus_grad": lambda: 1 / (1 + np.exp(-x)),
+        },
+    }
+
+
+def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        x = (rng.standard_normal(n) * 10).astype(dtype)
+        copy = median_seconds(x.copy, repeats)
+        cands = candidates(x)
+        for fname in FUNCTIONS:
+            with np.errstate(all="ignore"):
+                times = {lib: median_seconds(c[fname], repeats) for lib, c in cands.items()}
+                memory = {
+                    lib: peak_extra_bytes(cands[lib][fname]) for lib in ("softlearn", "naive NumPy")
+                }
+            fastest = min(times["PyTorch"], times["TensorFlow"])
+            for lib, t in times.items():
+                rows.append(
+                    {
+                        "function": fname,
+                        "dtype": np.dtype(dtype).name,
+                        "implementation": lib,
+                        "ns per element": t / n * 1e9,
+                        "vs fastest framework": t / fastest,
+                        "vs copy": t / copy,
+                        "extra MiB": memory[lib] / 2**20 if lib in memory else None,
+                    }
+                )
+    return rows
+
+
+def main() -> None:
+    print(f"{N:.0e} elements, one thread, median of {REPEATS}; ratios from the same run")
+    head = ("function", "dtype", "implementation", "ns/elem", "vs fastest", "vs copy", "extra MiB")
+    print("{:14s} {:8s} {:12s} {:>8s} {:>10s} {:>8s} {:>10s}".format(*head))
+    for r in table():
+        mem = "" if r["extra MiB"] is None else f"{r['extra MiB']:10.2f}"
+        print(
+            f"{r['function']:14s} {r['dtype']:8s} {r['implementation']:12s} "
+            f"{r['ns per element']:8.2f} {r['vs fastest framework']:10.2f} "
+            f"{r['vs copy']:8.1f} {mem}"
+        )
+
+
+if __name__ == "__main__":
+    main()
