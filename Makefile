@@ -28,8 +28,8 @@ book: $(STAMP)
 	@echo "Book built. Open in a browser: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check softlearn tests benchmarks book tools setup.py
-	$(BIN)/ruff format --check softlearn tests benchmarks book tools setup.py
+	$(BIN)/ruff check softlearn tests book tools setup.py
+	$(BIN)/ruff format --check softlearn tests book tools setup.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

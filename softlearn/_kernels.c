@@ -113,14 +113,17 @@ static inline double scale_round(double hi, double lo, int64_t m) {
 /* log1p(e) for e = hi + lo in [0, 1]: log(c) + 2 atanh(v / (2c + v)) with
  * c = 1 + i/16 and v = 1 + e - c in [0, 1/16). */
 static inline dd log1p_dd(double hi, double lo, const int precise) {
+    if (!precise) {
+        /* float32: 2 atanh(e / (2 + e)), the argument <= 1/3, to 2**-38 with a
+         * longer series and no table, whose loads cost more than the series */
+        double t = hi / (2 + hi), u = t * t;
+        double s = u * (1.0 / 3 + u * (1.0 / 5 + u * (1.0 / 7 + u * (1.0 / 9 + u * (1.0 / 11 +
+                   u * (1.0 / 13 + u * (1.0 / 15 + u * (1.0 / 17 + u * (1.0 / 19 + u / 21)))))))));
+        return (dd){2 * t + 2 * t * s, 0.0};
+    }
     int i = (int)(hi * 16); /* 32-bit: AVX2 converts doubles to int32 only */
     double c = 1 + i * 0.0625;
     double v = hi - i * 0.0625; /* exact (Sterbenz) */
-    if (!precise) {
-        double t = v / (2 * c + v), u = t * t;
-        double s = u * (1.0 / 3 + u * (1.0 / 5 + u * (1.0 / 7)));
-        return (dd){LOG_C_HI[i] + 2 * t * (1 + s), 0.0};
-    }
     dd den = fast_two_sum(2 * c, v);
     den.lo += lo;
     dd t = divide(v, lo, den);
@@ -181,21 +184,20 @@ static inline double sigmoid_1(double x, const int precise) {
 /* --- loops */
 
 /* float32 goes through the double code and is rounded once more; with
- * `precise` 0 the double-double corrections it does not need are left out,
- * except for softplus, whose loop GCC vectorises only in the precise form. */
-#define LOOPS(name, p32)                                                              \
+ * `precise` 0 the double-double corrections it does not need are left out. */
+#define LOOPS(name)                                                                   \
     static void name##_f64(const double *restrict x, double *restrict y, Py_ssize_t n) { \
         _Pragma("omp simd") for (Py_ssize_t i = 0; i < n; i++) y[i] = name##_1(x[i], 1);  \
     }                                                                                 \
     static void name##_f32(const float *restrict x, float *restrict y, Py_ssize_t n) {   \
         _Pragma("omp simd") for (Py_ssize_t i = 0; i < n; i++)                         \
-            y[i] = (float)name##_1((double)x[i], p32);                                \
+            y[i] = (float)name##_1((double)x[i], 0);                                  \
     }
 
-LOOPS(softsign, 0)
-LOOPS(softsign_grad, 0)
-LOOPS(softplus, 1)
-LOOPS(sigmoid, 0)
+LOOPS(softsign)
+LOOPS(softsign_grad)
+LOOPS(softplus)
+LOOPS(sigmoid)
 
 /* --- Python wrappers: f(x, out), both 1-d C-contiguous, same float dtype */
 

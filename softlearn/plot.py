@@ -78,6 +78,7 @@ def plot(
     xlabel: str = "$x$",
     ylabel: str | None = None,
     title: str | None = None,
+    logx: bool = False,
     logy: bool = False,
     styles: Sequence[str] | None = None,
     bands: Sequence[tuple[ArrayLike, ArrayLike] | None] | None = None,
@@ -89,7 +90,8 @@ def plot(
         xlabel: label of the x axis.
         ylabel: label of the y axis.
         title: title above the axes.
-        logy: use a logarithmic y axis (for tails).
+        logx: use a logarithmic x axis (for inputs over many decades).
+        logy: use a logarithmic y axis (for tails and errors).
         styles: matplotlib line styles, one per curve (default: all solid).
         bands: one ``(low, high)`` pair or ``None`` per curve: a shaded band
             around the curve, in its colour (for example the spread over seeds).
@@ -117,6 +119,8 @@ def plot(
             if band is not None:
                 lo, hi = band
                 ax.fill_between(np.asarray(x), lo, hi, color=line.get_color(), alpha=0.2)
+        if logx:
+            ax.set_xscale("log")
         if logy:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)

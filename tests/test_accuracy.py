@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import mp_reference as ref
 import numpy as np
 import pytest
 from conftest import ACCURACY
-from float_inputs import all_finite, hard_inputs
 
 import softlearn as sl
+from softlearn import reference as ref
+from softlearn.inputs import all_finite, hard_inputs
 
 BOUND = 1.0  # ULP
 

@@ -8,14 +8,14 @@ import sys
 import textwrap
 
 import keras
-import mp_reference as ref
 import numpy as np
 import pytest
 import tensorflow as tf
-from float_inputs import all_finite
 
 import softlearn as sl
 import softlearn.keras as sk
+from softlearn import reference as ref
+from softlearn.inputs import all_finite
 
 
 def _normal_range(dtype: type, n: int = 4000, seed: int = 0) -> np.ndarray:

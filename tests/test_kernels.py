@@ -11,12 +11,12 @@ import importlib.util
 import pathlib
 import platform
 
-import mp_reference as ref
 import numpy as np
 import pytest
 
 import softlearn as sl
 from softlearn import _native
+from softlearn import reference as ref
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LOOPS = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from float_inputs import neighbours
 
 import softlearn as sl
+from softlearn.inputs import neighbours
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
-import mp_reference as ref
 import numpy as np
 import pytest
 import torch
-from float_inputs import all_finite
 
 import softlearn as sl
+from softlearn import reference as ref
+from softlearn.inputs import all_finite
 from softlearn.torch import Softplus, Softsign, softplus, softsign
 
 TORCH_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]

@@ -1,4 +1,4 @@
-"""Inputs for the accuracy tests: every exponent, and dense where things break.
+"""Hard inputs for an accuracy test: every exponent, and dense where things break.
 
 ``hard_inputs(dtype, centres)`` gives, for one float dtype:
 
@@ -54,7 +54,7 @@ def neighbours(c: float, dtype: type, k: int = 64) -> np.ndarray:
 def around_zero(dtype: type) -> np.ndarray:
     fi = np.finfo(dtype)
     lo = int(np.log2(float(fi.smallest_subnormal)))
-    powers = np.ldexp(1.0, np.arange(lo, 2)).astype(dtype)
+    powers: np.ndarray = np.ldexp(1.0, np.arange(lo, 2)).astype(dtype)
     near = np.concatenate([powers, np.nextafter(powers, dtype(np.inf))])
     return np.concatenate([near, -near, np.zeros(1, dtype), -np.zeros(1, dtype)])
 
@@ -63,7 +63,7 @@ def extremes(dtype: type) -> np.ndarray:
     fi = np.finfo(dtype)
     vals = [fi.max, np.nextafter(fi.max, dtype(0)), fi.smallest_normal, fi.smallest_subnormal]
     vals += [np.nextafter(fi.smallest_normal, dtype(0))]
-    arr = np.array(vals, dtype=dtype)
+    arr: np.ndarray = np.array(vals, dtype=dtype)
     return np.concatenate([arr, -arr])
 
 

@@ -1,6 +1,6 @@
 """Cost of the softlearn adapters: forward + backward, relative to the framework's own.
 
-    .venv/bin/python benchmarks/adapters.py
+    .venv/bin/python -m softlearn.benchmarks.adapters
 
 One thread, float32, 10**3 and 10**6 elements.  Each case is timed with
 ``timeit`` after a warm-up, several repetitions, and the median is reported as
@@ -9,22 +9,15 @@ a ratio to the framework's own activation measured in the same run.
 
 from __future__ import annotations
 
-import os
 import statistics
 import timeit
 from collections.abc import Callable
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf
 import torch
 
 import softlearn.keras as sk
 import softlearn.torch as st
-
-torch.set_num_threads(1)
-tf.config.threading.set_intra_op_parallelism_threads(1)
-tf.config.threading.set_inter_op_parallelism_threads(1)
 
 SIZES = (10**3, 10**6)
 REPEATS = 7

@@ -1,9 +1,13 @@
-"""High-precision reference values (mpmath) and ULP errors for the accuracy tests.
+"""Exact reference values (mpmath) and ULP errors: what softlearn is measured against.
 
 Each reference takes a float (converted exactly) and returns an ``mpf`` correct
 to far more bits than any tested dtype holds.  Arguments so large that ``exp``
 would have to build a number with a huge exponent take their asymptotic form,
 whose neglected term is below 2**-2000 relative.
+
+The test suite and ``softlearn.benchmarks.accuracy`` use it; so can you, to
+measure another implementation.  It needs mpmath (``pip install "softlearn[reference]"``),
+which ``import softlearn`` does not load.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ def _name(dtype: object) -> str:
     """The format's name, for NumPy dtypes and for torch dtypes such as torch.bfloat16."""
     if str(dtype).startswith("torch."):
         return str(dtype).removeprefix("torch.")
-    return np.dtype(dtype).name
+    return str(np.dtype(dtype).name)  # type: ignore[call-overload]  # any NumPy dtype-like
 
 
 def ulp(v: mp.mpf, dtype: object) -> mp.mpf:

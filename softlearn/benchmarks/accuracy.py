@@ -1,12 +1,12 @@
 """Accuracy of softlearn, PyTorch, TensorFlow and the articles' NumPy formulas.
 
-    .venv/bin/python benchmarks/accuracy.py
+    .venv/bin/python -m softlearn.benchmarks.accuracy
 
 Every implementation gets the same inputs, per dtype: random bit patterns
 over every exponent, dense grids around 0 and around every branch point
-(these are the test suite's inputs, tests/float_inputs.py), and the
+(the test suite's inputs, :mod:`softlearn.inputs`), and the
 extremes.  Each result is compared with mpmath at 256 bits
-(tests/mp_reference.py).  For the frameworks the derivative is their
+(:mod:`softlearn.reference`).  For the frameworks the derivative is their
 autograd gradient of their own activation.  The table gives the worst error
 in ULP and where it happens, the mean error, and how many results are not
 finite where the exact value is.  The book's chapter "Accuracy and speed"
@@ -15,19 +15,15 @@ imports :func:`table` from here.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-import mp_reference as ref
 import numpy as np
-from float_inputs import hard_inputs
 
 import softlearn as sl
+from softlearn import reference as ref
+from softlearn.benchmarks.table import Table, ulps
+from softlearn.inputs import hard_inputs
 
 Impl = Callable[[np.ndarray], np.ndarray]
 FUNCTIONS = ("softsign", "softsign_grad", "softplus", "softplus_grad")
@@ -38,7 +34,7 @@ REFERENCE = {
     "softplus_grad": ref.sigmoid,
 }
 # Branch points of softlearn and of its peers (as in tests/test_accuracy.py).
-CENTRES = {
+CENTRES: dict[type, list[float]] = {
     np.float32: [0.0, 1.0, 3.0, 9.0, 16.0, -17.0, 20.0, -20.0, 40.0, -40.0, 88.7, -87.3, -103.3],
     np.float64: [0.0, 1.0, 3.0, 18.0, 33.3, -37.0, 20.0, -20.0, 40.0, -40.0, 709.8, -708.4, -745.1],
 }
@@ -121,7 +117,7 @@ def implementations() -> dict[str, dict[str, Impl]]:
     }
 
 
-def errors(impl: Impl, x: np.ndarray, exact: list) -> tuple[np.ndarray, int]:
+def errors(impl: Impl, x: np.ndarray, exact: list[Any]) -> tuple[np.ndarray, int]:
     """ULP errors, and how many results are inf or NaN where the exact value is finite.
 
     A non-finite result counts as an infinite error, unless the exact value
@@ -133,10 +129,10 @@ def errors(impl: Impl, x: np.ndarray, exact: list) -> tuple[np.ndarray, int]:
     return err, int(np.count_nonzero(np.isinf(err) & ~np.isfinite(y)))
 
 
-def table(n_random: int = 4000) -> list[dict[str, object]]:
+def table(n_random: int = 4000) -> list[dict[str, Any]]:
     """One row per function, dtype and implementation."""
     impls = implementations()
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for dtype in (np.float32, np.float64):
         x = inputs(dtype, n_random)
         x = x[np.isfinite(x)]
@@ -161,16 +157,60 @@ def table(n_random: int = 4000) -> list[dict[str, object]]:
     return rows
 
 
+def summary(rows: list[dict[str, Any]]) -> Table:
+    """Worst error per function and dtype (rows), one column per implementation.
+
+    A count in parentheses is the number of results that are inf or NaN
+    where the exact value is finite; the worst error is over the others.
+    """
+    libs = list(dict.fromkeys(r["implementation"] for r in rows))
+    out: list[list[str]] = []
+    for dtype in ("float32", "float64"):
+        for fname in FUNCTIONS:
+            cells = [f"{fname}, {dtype}"]
+            for lib in libs:
+                (r,) = (
+                    r
+                    for r in rows
+                    if (r["function"], r["dtype"], r["implementation"]) == (fname, dtype, lib)
+                )
+                bad = f" ({r['non-finite']} non-finite)" if r["non-finite"] else ""
+                cells.append(ulps(r["worst ULP"]) + bad)
+            out.append(cells)
+    return Table(["worst error, ULP", *libs], out)
+
+
+def report(rows: list[dict[str, Any]]) -> Table:
+    """Every row: worst error and where it happens, mean error, non-finite count."""
+    head = ["function", "dtype", "implementation", "worst ULP", "at x", "mean ULP", "non-finite"]
+    cells = [
+        [
+            r["function"],
+            r["dtype"],
+            r["implementation"],
+            ulps(r["worst ULP"]),
+            f"{r['at x']:.6g}",
+            ulps(r["mean ULP"]),
+            str(r["non-finite"]),
+        ]
+        for r in rows
+    ]
+    return Table(head, cells)
+
+
+def curves(fname: str, dtype: type, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Error in ULP of every implementation at each ``x``; inf where a result is inf or NaN."""
+    x = np.asarray(x, dtype=dtype)
+    exact = ref.reference(REFERENCE[fname], x)
+    return {lib: errors(fns[fname], x, exact)[0] for lib, fns in implementations().items()}
+
+
 def main() -> None:
     rows = table()
-    print(f"{rows[0]['inputs']} float32 / {rows[-1]['inputs']} float64 inputs")
-    head = ("function", "dtype", "implementation", "worst ULP", "at x", "mean ULP", "non-finite")
-    print("{:14s} {:8s} {:12s} {:>12s} {:>14s} {:>10s} {:>10s}".format(*head))
-    for r in rows:
-        print(
-            f"{r['function']:14s} {r['dtype']:8s} {r['implementation']:12s} "
-            f"{r['worst ULP']:12.4g} {r['at x']:14.6g} {r['mean ULP']:10.3g} {r['non-finite']:10d}"
-        )
+    print(f"{rows[0]['inputs']} float32 / {rows[-1]['inputs']} float64 inputs\n")
+    print(report(rows))
+    print()
+    print(summary(rows))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Speed of softlearn, PyTorch, TensorFlow and the naive NumPy formulas, side by side.
 
-    .venv/bin/python benchmarks/speed.py
+    .venv/bin/python -m softlearn.benchmarks.speed
 
 One thread, 10**7 elements, float32 and float64.  Every call allocates its
 result, as a user's call does.  Each time is the median of 7 runs after a
@@ -15,13 +15,11 @@ allocates during the call beyond the result (``tracemalloc``).
 
 from __future__ import annotations
 
-import os
 import statistics
 import timeit
 import tracemalloc
 from collections.abc import Callable
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -29,10 +27,7 @@ import torch
 import torch.nn.functional as F
 
 import softlearn as sl
-
-torch.set_num_threads(1)
-tf.config.threading.set_intra_op_parallelism_threads(1)
-tf.config.threading.set_inter_op_parallelism_threads(1)
+from softlearn.benchmarks.table import Table
 
 N = 10**7
 REPEATS = 7
@@ -44,11 +39,11 @@ def median_seconds(fn: Callable[[], object], repeats: int = REPEATS) -> float:
     return statistics.median(timeit.repeat(fn, number=1, repeat=repeats))
 
 
-def peak_extra_bytes(fn: Callable[[], np.ndarray]) -> int:
+def peak_extra_bytes(fn: Callable[[], object]) -> int:
     """Largest NumPy allocation footprint during ``fn()``, minus its result."""
     tracemalloc.start()
     tracemalloc.reset_peak()
-    y = fn()
+    y = np.asarray(fn())
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return max(0, peak - y.nbytes)
@@ -93,8 +88,8 @@ def candidates(x: np.ndarray) -> dict[str, dict[str, Callable[[], object]]]:
     }
 
 
-def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         x = (rng.standard_normal(n) * 10).astype(dtype)
@@ -122,17 +117,34 @@ def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, object]]:
     return rows
 
 
+def summary(rows: list[dict[str, Any]]) -> Table:
+    """Per function and dtype: each implementation's time as a ratio to the
+    fastest framework, softlearn's ratio to a copy, and the extra memory."""
+    libs = list(dict.fromkeys(r["implementation"] for r in rows))
+    out: list[list[str]] = []
+    for dtype in ("float32", "float64"):
+        for fname in FUNCTIONS:
+            mine = {
+                r["implementation"]: r
+                for r in rows
+                if (r["function"], r["dtype"]) == (fname, dtype)
+            }
+            out.append(
+                [f"{fname}, {dtype}"]
+                + [f"{mine[lib]['vs fastest framework']:.2f}" for lib in libs]
+                + [
+                    f"{mine['softlearn']['vs copy']:.1f}",
+                    f"{mine['softlearn']['extra MiB']:.2f}",
+                    f"{mine['naive NumPy']['extra MiB']:.2f}",
+                ]
+            )
+    head = ["time / fastest framework", *libs, "softlearn / copy", "softlearn MiB", "naive MiB"]
+    return Table(head, out)
+
+
 def main() -> None:
-    print(f"{N:.0e} elements, one thread, median of {REPEATS}; ratios from the same run")
-    head = ("function", "dtype", "implementation", "ns/elem", "vs fastest", "vs copy", "extra MiB")
-    print("{:14s} {:8s} {:12s} {:>8s} {:>10s} {:>8s} {:>10s}".format(*head))
-    for r in table():
-        mem = "" if r["extra MiB"] is None else f"{r['extra MiB']:10.2f}"
-        print(
-            f"{r['function']:14s} {r['dtype']:8s} {r['implementation']:12s} "
-            f"{r['ns per element']:8.2f} {r['vs fastest framework']:10.2f} "
-            f"{r['vs copy']:8.1f} {mem}"
-        )
+    print(f"{N:.0e} elements, one thread, median of {REPEATS}; ratios from the same run\n")
+    print(summary(table()))
 
 
 if __name__ == "__main__":
