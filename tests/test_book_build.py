@@ -59,3 +59,33 @@ def _check_rendered_pages(html: Path) -> None:
         "softlearn.keras.softsign",
     ):
         assert f'id="{name}"' in api, f"the API reference lacks {name}"
+    _check_self_contained(html, pages)
+
+
+# What a page loads (not where it links to): scripts, stylesheets, images, frames.
+LOADED = re.compile(
+    r'<(?:script|img|iframe|source)\b[^>]*\bsrc="([^"]+)"|<link\b[^>]*\bhref="([^"]+)"'
+)
+
+
+def _check_self_contained(html: Path, pages: list[str]) -> None:
+    """No page loads anything from outside the build; MathJax is local; the footer dates it.
+
+    A static check of the HTML; the browser tests watch the requests themselves.
+    """
+    import softlearn
+
+    for page in ["intro", *pages]:
+        path = html / "book" / f"{page}.html"
+        text = path.read_text()
+        for m in LOADED.finditer(text):
+            url = m.group(1) or m.group(2)
+            assert not re.match(r"(?:[a-z]+:)?//", url), f"{page} loads {url} from outside"
+            if not url.startswith(("data:", "#")):
+                target = (path.parent / url.split("?")[0].split("#")[0]).resolve()
+                assert target.is_file(), f"{page} loads {url}, which the build lacks"
+        assert f"softlearn {softlearn.__version__} · built " in text, f"no build footer in {page}"
+        if (REPO / "book" / f"{page}.ipynb").exists():
+            assert f"_sources/book/{page}.ipynb" in text, f"no notebook download on {page}"
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert 'src="../_static/mathjax/tex-chtml.js"' in (html / "book" / "claims.html").read_text()
