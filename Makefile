@@ -10,6 +10,9 @@ STAMP  := $(VENV)/.installed
 # JupyterLab refuses to start as root unless told to (containers, CI machines).
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The browser tests (tests/test_browser.py) drive Debian's Chromium.
+CHROMIUM_HELP := make test needs Chromium for the browser tests. Install it (as root) with:\n\n    apt-get update && apt-get install -y chromium chromium-driver\n
+
 # TensorFlow's C++ start-up log would otherwise fill the terminal and the notebooks.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
@@ -28,6 +31,7 @@ book: $(STAMP)
 	@echo "Book built. Open in a browser: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
+	@command -v chromium >/dev/null || { printf '$(CHROMIUM_HELP)' >&2; exit 1; }
 	$(BIN)/ruff check softlearn tests book tools setup.py
 	$(BIN)/ruff format --check softlearn tests book tools setup.py
 	$(BIN)/mypy

@@ -89,6 +89,8 @@ _ALL = (
 )
 
 #: Every activation by name, read-only.
+#:
+#: :meta hide-value:
 ACTIVATIONS = MappingProxyType({a.name: a for a in _ALL})
 
 

@@ -1,14 +1,21 @@
-"""Shared test set-up: Hypothesis profiles and the accuracy report."""
+"""Shared test set-up: Hypothesis profiles, the accuracy report, and the built book."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 # Before TensorFlow is first imported: keep its C++ logging off stderr.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parents[1]
 
 settings.register_profile("default", max_examples=300, deadline=None)
 settings.register_profile(
@@ -28,3 +35,30 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     tr.write_line(f"{'function':18s} {'dtype':8s} {'beta':>6s} {'inputs':>7s} {'worst':>7s}  at x")
     for (name, dtype, beta), (err, x, n) in sorted(ACCURACY.items()):
         tr.write_line(f"{name:18s} {dtype:8s} {beta:6g} {n:7d} {err:7.4f}  {x!r}")
+
+
+@dataclass(frozen=True)
+class Build:
+    """One ``jupyter-book build`` of a book: its exit code, log and HTML folder."""
+
+    returncode: int
+    log: str
+    seconds: float
+    html: Path
+
+
+def build_book(source: Path, out: Path, *flags: str) -> Build:
+    """Build the Jupyter Book at ``source`` into ``out/_build/html``."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    assert jupyter_book.exists(), f"jupyter-book not installed next to {sys.executable}"
+    cmd = [str(jupyter_book), "build", str(source), *flags, "--path-output", str(out)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    seconds = time.perf_counter() - start
+    return Build(proc.returncode, proc.stdout + proc.stderr, seconds, out / "_build" / "html")
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The book, built once per session as ``make book`` builds it (warnings are errors)."""
+    return build_book(REPO, tmp_path_factory.mktemp("book"), "-W", "-n", "--keep-going")

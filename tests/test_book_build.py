@@ -1,33 +1,19 @@
 """The book builds with warnings as errors, as `make book` does."""
 
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+from conftest import REPO, Build
 
 
 @pytest.mark.slow
-def test_book_builds_without_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert JUPYTER_BOOK.exists(), f"jupyter-book not installed next to {sys.executable}"
-    cmd = [
-        str(JUPYTER_BOOK), "build", str(REPO),
-        "-W", "-n", "--keep-going",
-        "--path-output", str(tmp_path),
-    ]  # fmt: skip
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    elapsed = time.perf_counter() - start
+def test_book_builds_without_warnings(book: Build, capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
-        print(f"\n[book] jupyter-book build -W -n: {elapsed:.1f} s, exit code {proc.returncode}")
-    log = (proc.stdout + proc.stderr)[-8000:]
-    assert proc.returncode == 0, f"book build failed:\n{log}"
-    html = tmp_path / "_build" / "html"
+        print(f"\n[book] jupyter-book build -W -n: {book.seconds:.1f} s, exit {book.returncode}")
+    log = book.log[-8000:]
+    assert book.returncode == 0, f"book build failed:\n{log}"
+    html = book.html
     # Sphinx mirrors the source tree: book/intro.md becomes book/intro.html, and
     # Jupyter Book writes index.html as a redirect to the root page.
     assert (html / "book" / "intro.html").is_file(), log
@@ -60,6 +46,8 @@ def _check_rendered_pages(html: Path) -> None:
     ):
         assert f'id="{name}"' in api, f"the API reference lacks {name}"
     _check_self_contained(html, pages)
+    _check_numbering(html, pages)
+    _check_launch_buttons(html, pages)
 
 
 # What a page loads (not where it links to): scripts, stylesheets, images, frames.
@@ -89,3 +77,61 @@ def _check_self_contained(html: Path, pages: list[str]) -> None:
             assert f"_sources/book/{page}.ipynb" in text, f"no notebook download on {page}"
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     assert 'src="../_static/mathjax/tex-chtml.js"' in (html / "book" / "claims.html").read_text()
+
+
+EQUATION = re.compile(r'id="equation-([^"]+)">\s*<span class="eqno">\((\d+)\)')
+FIGURE = re.compile(r'<figure[^>]*id="([^"]+)">.*?<span class="caption-number">Fig\. (\d+) ', re.S)
+EQ_REF = re.compile(r'<a class="reference internal" href="([^"#]*)#equation-([^"]+)">\((\d+)\)</a>')
+FIG_REF = re.compile(
+    r'<a class="reference internal" href="([^"#]*)#([^"]+)"><span class="std std-numref">'
+    r"Fig\. (\d+)</span></a>"
+)
+
+
+def _check_numbering(html: Path, pages: list[str]) -> None:
+    """Equations and figures are numbered, and every reference shows its target's number."""
+    numbers: dict[tuple[Path, str], str] = {}
+    for page in pages:
+        path = (html / "book" / f"{page}.html").resolve()
+        text = path.read_text()
+        numbers.update({(path, f"equation-{k}"): n for k, n in EQUATION.findall(text)})
+        numbers.update({(path, k): n for k, n in FIGURE.findall(text)})
+    refs = 0
+    for page in pages:
+        path = html / "book" / f"{page}.html"
+        text = path.read_text()
+        for pattern, prefix in ((EQ_REF, "equation-"), (FIG_REF, "")):
+            for target, anchor, shown in pattern.findall(text):
+                where = (path.parent / target).resolve() if target else path.resolve()
+                key = (where, prefix + anchor)
+                assert key in numbers, (
+                    f"{page}: a reference to {target}#{prefix}{anchor} leads nowhere"
+                )
+                assert numbers[key] == shown, (
+                    f"{page}: {anchor} is numbered {numbers[key]}, not {shown}"
+                )
+                refs += 1
+    equations = sum(1 for key in numbers if key[1].startswith("equation-"))
+    # The patterns must match the theme's HTML, or the loops above check nothing.
+    assert equations >= 10 and len(numbers) - equations >= 10 and refs >= 10, (equations, refs)
+
+
+def _check_launch_buttons(html: Path, pages: list[str]) -> None:
+    """Each notebook page links to Binder (JupyterLab) and Colab for the configured repository."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    owner_repo = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    for page in pages:
+        if not (REPO / "book" / f"{page}.ipynb").exists():
+            continue
+        text = (html / "book" / f"{page}.html").read_text()
+        binder = (
+            f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/book/{page}.ipynb"
+        )
+        colab = (
+            f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/book/{page}.ipynb"
+        )
+        assert f'href="{binder}"' in text, f"no Binder button on {page}"
+        assert f'href="{colab}"' in text, f"no Colab button on {page}"

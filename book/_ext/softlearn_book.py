@@ -6,6 +6,12 @@
   visit reaches a CDN.  ``mathjax_path`` in ``_config.yml`` points at it.
 * The footer names the softlearn version the notebooks ran with and the date
   of the build (``SOURCE_DATE_EPOCH`` if set, for a reproducible build).
+* ``static/softlearn.css`` keeps the figures transparent in dark mode.
+* Two fixes that keep the browser console clean (``tests/test_browser.py``):
+  the theme's colour mode starts as "auto" rather than "" (the
+  pydata-sphinx-theme logs an error for ""), and an inline script that
+  sphinx-thebe registers twice, which would declare a ``const`` twice, is
+  written once.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import softlearn
 # The whole es5 folder: MathJax loads its fonts and TeX extensions on demand
 # from beside the script.
 MATHJAX = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+STATIC = Path(__file__).parent / "static"
 
 
 def build_date() -> dt.date:
@@ -48,6 +55,36 @@ def _add_footer(app: Sphinx, config: Config) -> None:
     config.html_theme_options = options
 
 
+def _add_static(app: Sphinx, config: Config) -> None:
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
+def _theme_mode(app: Sphinx, config: Config) -> None:
+    # Light or dark as the reader's system prefers, until the reader picks one.
+    config.html_context = {"default_mode": "auto", **(config.html_context or {})}
+
+
+def _unique_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    scripts = context.get("script_files")
+    if scripts:
+        seen: set[tuple[Any, ...]] = set()
+        unique = []
+        for script in scripts:
+            # The copy Sphinx re-adds from its registry has filename "" where
+            # the original has None; otherwise the two are equal.
+            key = (
+                getattr(script, "filename", None) or "",
+                getattr(script, "priority", None),
+                repr(sorted(getattr(script, "attributes", {}).items())),
+            )
+            if key not in seen:
+                seen.add(key)
+                unique.append(script)
+        context["script_files"] = unique
+
+
 def _copy_mathjax(app: Sphinx, exc: Exception | None) -> None:
     if exc is None and app.builder.format == "html":
         if not (MATHJAX / "tex-chtml.js").is_file():
@@ -57,5 +94,9 @@ def _copy_mathjax(app: Sphinx, exc: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _add_footer)
+    app.connect("config-inited", _theme_mode)
+    app.connect("config-inited", _add_static)
+    app.add_css_file("softlearn.css")
+    app.connect("html-page-context", _unique_scripts)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
