@@ -16,7 +16,7 @@ CHROMIUM_HELP := make test needs Chromium for the browser tests. Install it (as 
 # TensorFlow's C++ start-up log would otherwise fill the terminal and the notebooks.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup book test lab clean
+.PHONY: setup book test lab clean check-chromium
 
 setup: $(STAMP)
 
@@ -30,8 +30,11 @@ book: $(STAMP)
 	@echo
 	@echo "Book built. Open in a browser: $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+# Before the install, so a machine without Chromium learns it at once.
+check-chromium:
 	@command -v chromium >/dev/null || { printf '$(CHROMIUM_HELP)' >&2; exit 1; }
+
+test: check-chromium $(STAMP)
 	$(BIN)/ruff check softlearn tests book tools setup.py
 	$(BIN)/ruff format --check softlearn tests book tools setup.py
 	$(BIN)/mypy

@@ -33,7 +33,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -78,6 +78,12 @@ def chromium() -> str:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    # A notebook is a file to save, whatever the system's MIME table says.
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".ipynb": "application/octet-stream",
+    }
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -97,19 +103,26 @@ def serve(root: Path) -> Iterator[str]:
 
 
 # Runs in the page once it has loaded.  Waits for MathJax and the images, then
-# reports what the checks need.  Text inside code, and MathJax's own output
-# (which keeps the TeX for screen readers), is not prose and is skipped.
+# reports what the checks need.  Text inside code (API signatures included),
+# and MathJax's own output (which keeps the TeX for screen readers), is not
+# prose and is skipped.
 INSPECT = r"""
 async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-  }
+  // Never wait forever: a promise that does not settle in 30 s counts as failed.
+  const within = (promise) => Promise.race([
+    promise.then(() => true, () => false),
+    new Promise((resolve) => setTimeout(() => resolve(false), 30000)),
+  ]);
+  const typeset = window.MathJax && MathJax.startup && MathJax.startup.promise
+    ? await within(MathJax.startup.promise) : true;
   const images = [...document.images];
   for (const img of images) img.loading = "eager";
-  await Promise.all(images.map((img) => img.decode().catch(() => null)));
+  await within(Promise.all(images.map((img) => img.decode().catch(() => null))));
+  await within(document.fonts.ready);
 
-  const tex = /\$\$|\\[()\[\]]|\\[A-Za-z]+/;
-  const code = "mjx-container, script, style, pre, code, textarea, .highlight";
+  // TeX commands, display delimiters, and $...$ that no parser turned into math.
+  const tex = /\$\$|\\[()\[\]]|\\[A-Za-z]+|\$[^\s$][^$]*\$/;
+  const code = "mjx-container, script, style, pre, code, textarea, .highlight, dt.sig";
   const raw = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
@@ -118,18 +131,25 @@ async () => {
       raw.push(node.textContent.trim().slice(0, 80));
     }
   }
-  const cornerAlpha = (img) => {
+  // Pixels a dark page cannot show through: opaque and near white.
+  const opaqueWhite = (img) => {
     if (!img.naturalWidth) return null;
     const canvas = document.createElement("canvas");
     canvas.width = img.naturalWidth;
     canvas.height = img.naturalHeight;
     const ctx = canvas.getContext("2d");
     ctx.drawImage(img, 0, 0);
-    return ctx.getImageData(0, 0, 1, 1).data[3];
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] === 255 && data[i] > 240 && data[i + 1] > 240 && data[i + 2] > 240) count++;
+    }
+    return count;
   };
   const maths = [...document.querySelectorAll(".math")];
   const blocks = [...document.querySelectorAll("div.highlight")];
   return {
+    typeset,
     theme: document.documentElement.dataset.theme,
     maths: maths.length,
     untypeset: maths.filter((e) => !e.querySelector("mjx-container"))
@@ -142,7 +162,7 @@ async () => {
       width: img.naturalWidth,
       alt: (img.getAttribute("alt") || "").trim(),
       figure: !!img.closest("article figure, article .cell_output"),
-      cornerAlpha: img.closest("article figure, article .cell_output") ? cornerAlpha(img) : null,
+      opaqueWhite: img.closest("article figure, article .cell_output") ? opaqueWhite(img) : null,
       background: getComputedStyle(img).backgroundColor,
     })),
     links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
@@ -221,12 +241,14 @@ def visit(
     try:
         page.goto(site.base + path, wait_until="load")
         found = page.evaluate(INSPECT)
-        page.wait_for_load_state("networkidle")  # fonts MathJax asked for
+        page.wait_for_load_state("networkidle")
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot))
     finally:
         page.close()
+    if not found["typeset"]:
+        problems.append("MathJax did not finish within 30 s")
     if found["theme"] != theme:
         problems.append(f"theme is {found['theme']!r}, not {theme!r}")
     problems += [f"formula not typeset: {t!r}" for t in found["untypeset"]]
@@ -238,8 +260,8 @@ def visit(
             problems.append(f"image not loaded: {img['src']}")
         if not img["alt"] or name in img["alt"]:
             problems.append(f"image without alt text: {img['src']}")
-        if img["figure"] and img["width"] and img["cornerAlpha"] != 0:
-            problems.append(f"figure background not transparent: {img['src']}")
+        if img["figure"] and img["width"] and img["opaqueWhite"]:
+            problems.append(f"figure with an opaque white background: {img['src']}")
         if img["figure"] and img["background"] != "rgba(0, 0, 0, 0)":
             problems.append(f"figure drawn on a {img['background']} panel: {img['src']}")
     problems += check_links(site, found["links"])
@@ -328,15 +350,17 @@ def test_search_finds_softplus(page: Any, site: Site) -> None:
 @pytest.mark.slow
 def test_copy_button_copies_the_code(browser: Any, site: Site) -> None:
     ctx = browser.new_context()
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base.rstrip("/"))
-    page = ctx.new_page()
-    page.goto(site.base + "book/using_softlearn.html")
-    block = page.locator("div.cell_input div.highlight").first
-    block.hover()
-    block.locator("button.copybtn").click()
-    copied = page.evaluate("() => navigator.clipboard.readText()")
-    shown = block.locator("pre").inner_text()
-    ctx.close()
+    try:
+        ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base.rstrip("/"))
+        page = ctx.new_page()
+        page.goto(site.base + "book/using_softlearn.html")
+        block = page.locator("div.cell_input div.highlight").first
+        block.hover()
+        block.locator("button.copybtn").click()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        shown = block.locator("pre").inner_text()
+    finally:
+        ctx.close()
     assert copied.strip() and copied.strip() == shown.strip()
 
 
@@ -352,7 +376,8 @@ BROKEN_BOOK = {
     "_toc.yml": "format: jb-book\nroot: clean\nchapters:\n"
     "  - file: formula\n  - file: image\n  - file: link\n  - file: outside\n",
     "clean.md": "# Clean\n\nA formula, $x^2 + 1$, and [a link](formula.md).\n",
-    "formula.md": "# Bad formulas\n\nA double exponent: $x^2^3$.\n\n$$\\frac{1}{2$$\n",
+    "formula.md": "# Bad formulas\n\nA double exponent: $x^2^3$. Escaped: \\$y^2\\$.\n\n"
+    "$$\\frac{1}{2$$\n",
     "image.md": "# Missing image\n\n![A figure that is not there](missing.png)\n",
     "link.md": "# Broken links\n\n<a href='nowhere.html'>a page that does not exist</a>,\n"
     "<a href='clean.html#nowhere'>an anchor that does not exist</a>\n",
@@ -378,14 +403,17 @@ def test_checks_catch_a_broken_page(tmp_path: Path, browser: Any) -> None:
     assert build.returncode == 0, build.log[-4000:]
     found = {}
     ctx = browser.new_context()
-    with serve(build.html) as base:
-        site = Site(base, build.html)
-        for page in ("clean", "formula", "image", "link", "outside"):
-            found[page] = "\n".join(visit(ctx, site, f"{page}.html"))
-    ctx.close()
+    try:
+        with serve(build.html) as base:
+            site = Site(base, build.html)
+            for page in ("clean", "formula", "image", "link", "outside"):
+                found[page] = "\n".join(visit(ctx, site, f"{page}.html"))
+    finally:
+        ctx.close()
     assert found["clean"] == ""
     assert "TeX error: 'Double exponent" in found["formula"]
     assert "formula not typeset: '\\\\[\\\\frac{1}{2" in found["formula"]
+    assert re.search(r"raw TeX in the text: .*Escaped: \$y\^2\$", found["formula"])
     assert "image not loaded: missing.png" in found["image"]
     assert "HTTP 404" in found["image"]
     assert "broken link: " in found["link"] and "nowhere.html" in found["link"]
