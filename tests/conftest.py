@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +17,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def toc_pages() -> list[str]:
+    """The book's pages in ``_toc.yml`` order, root first, without suffix: ``book/intro``."""
+    return re.findall(r"(?:root|file): (\S+)", (REPO / "_toc.yml").read_text())
+
 
 settings.register_profile("default", max_examples=300, deadline=None)
 settings.register_profile(

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import REPO, Build, build_book
+from conftest import REPO, Build, build_book, toc_pages
 
 SCREENSHOTS = REPO / "_build" / "screenshots"
 
@@ -61,11 +61,9 @@ Install it (as root), then run `make test` again:
 
 (Do not run `playwright install`: these tests drive the system Chromium.)"""
 
-TOC_PAGES = [
-    f"book/{p}.html" for p in re.findall(r"file: book/(\S+)", (REPO / "_toc.yml").read_text())
-]
+TOC_PAGES = [f"{p}.html" for p in toc_pages()]
 # Every HTML page of the build but index.html, which only redirects to the intro.
-PAGES = ["book/intro.html", *TOC_PAGES, "genindex.html", "py-modindex.html", "search.html"]
+PAGES = [*TOC_PAGES, "genindex.html", "py-modindex.html", "search.html"]
 MODES = ["light", "dark"]
 
 

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import toc_pages
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(
@@ -29,8 +30,7 @@ def _code_cells(path: Path) -> list[dict]:
 
 
 def test_every_page_of_the_book_is_in_the_table_of_contents():
-    toc_text = (REPO / "_toc.yml").read_text()
-    toc = set(re.findall(r"(?:file|root): (\S+)", toc_text))
+    toc = set(toc_pages())
     files = [p for p in (REPO / "book").rglob("*") if p.suffix in (".md", ".ipynb")]
     pages = {
         str(p.relative_to(REPO).with_suffix(""))

@@ -117,34 +117,47 @@ def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, Any]]:
     return rows
 
 
+def _by_case(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    """The rows grouped per (function, dtype), then keyed by implementation."""
+    cases: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        cases.setdefault((r["function"], r["dtype"]), {})[r["implementation"]] = r
+    return {(f, d): cases[f, d] for d in ("float32", "float64") for f in FUNCTIONS}
+
+
 def summary(rows: list[dict[str, Any]]) -> Table:
     """Per function and dtype: each implementation's time as a ratio to the
-    fastest framework, softlearn's ratio to a copy, and the extra memory."""
+    fastest framework, and softlearn's ratio to a copy."""
     libs = list(dict.fromkeys(r["implementation"] for r in rows))
-    out: list[list[str]] = []
-    for dtype in ("float32", "float64"):
-        for fname in FUNCTIONS:
-            mine = {
-                r["implementation"]: r
-                for r in rows
-                if (r["function"], r["dtype"]) == (fname, dtype)
-            }
-            out.append(
-                [f"{fname}, {dtype}"]
-                + [f"{mine[lib]['vs fastest framework']:.2f}" for lib in libs]
-                + [
-                    f"{mine['softlearn']['vs copy']:.1f}",
-                    f"{mine['softlearn']['extra MiB']:.2f}",
-                    f"{mine['naive NumPy']['extra MiB']:.2f}",
-                ]
-            )
-    head = ["time / fastest framework", *libs, "softlearn / copy", "softlearn MiB", "naive MiB"]
-    return Table(head, out)
+    out = [
+        [f"{fname}, {dtype}"]
+        + [f"{mine[lib]['vs fastest framework']:.2f}" for lib in libs]
+        + [f"{mine['softlearn']['vs copy']:.1f}"]
+        for (fname, dtype), mine in _by_case(rows).items()
+    ]
+    return Table(["time / fastest framework", *libs, "softlearn / copy"], out)
+
+
+def memory(rows: list[dict[str, Any]]) -> Table:
+    """Per function and dtype: the memory softlearn and the naive formula
+    allocate beyond the result.  Counted, not timed: the same on every run."""
+    out = [
+        [
+            f"{fname}, {dtype}",
+            f"{mine['softlearn']['extra MiB']:.2f}",
+            f"{mine['naive NumPy']['extra MiB']:.2f}",
+        ]
+        for (fname, dtype), mine in _by_case(rows).items()
+    ]
+    return Table(["extra memory (MiB)", "softlearn", "naive NumPy"], out)
 
 
 def main() -> None:
     print(f"{N:.0e} elements, one thread, median of {REPEATS}; ratios from the same run\n")
-    print(summary(table()))
+    rows = table()
+    print(summary(rows))
+    print()
+    print(memory(rows))
 
 
 if __name__ == "__main__":
