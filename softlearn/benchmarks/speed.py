@@ -140,12 +140,14 @@ def summary(rows: list[dict[str, Any]]) -> Table:
 
 def memory(rows: list[dict[str, Any]]) -> Table:
     """Per function and dtype: the memory softlearn and the naive formula
-    allocate beyond the result.  Counted, not timed: the same on every run."""
+    allocate beyond the result, to the nearest MiB.  Counted, not timed, so
+    the same on every run at that precision; the last few KiB (Python objects
+    made during the call) vary."""
     out = [
         [
             f"{fname}, {dtype}",
-            f"{mine['softlearn']['extra MiB']:.2f}",
-            f"{mine['naive NumPy']['extra MiB']:.2f}",
+            f"{mine['softlearn']['extra MiB']:.0f}",
+            f"{mine['naive NumPy']['extra MiB']:.0f}",
         ]
         for (fname, dtype), mine in _by_case(rows).items()
     ]
