@@ -15,8 +15,13 @@ CHROMIUM_HELP := make test needs Chromium for the browser tests. Install it (as 
 
 # TensorFlow's C++ start-up log would otherwise fill the terminal and the notebooks.
 export TF_CPP_MIN_LOG_LEVEL := 3
+# The debugger's "frozen modules" warning, which ipykernel prints on start-up.
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup book test lab clean check-chromium
+# The notebooks, for `make notebooks` (NB=book/claims.ipynb runs one).
+NB ?= $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+
+.PHONY: setup book test test-platforms notebooks lab clean check-chromium
 
 setup: $(STAMP)
 
@@ -34,11 +39,29 @@ book: $(STAMP)
 check-chromium:
 	@command -v chromium >/dev/null || { printf '$(CHROMIUM_HELP)' >&2; exit 1; }
 
+# Everything, then the notebooks and doctests once more as a CPU without AVX2
+# would compute them (tools/platforms.py; `make test-platforms` runs every variant).
 test: check-chromium $(STAMP)
 	$(BIN)/ruff check softlearn tests book tools setup.py
 	$(BIN)/ruff format --check softlearn tests book tools setup.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(BIN)/python tools/platforms.py x86-64-v2
+
+# Strict nbval and the doctests under every emulated platform.
+test-platforms: $(STAMP)
+	$(BIN)/python tools/platforms.py
+
+# Re-execute notebooks top to bottom and store their outputs as nbval will see
+# them: C-level output (TensorFlow's start-up message, which no setting
+# silences) goes to the terminal, since under pytest a kernel cannot capture it.
+notebooks: $(STAMP)
+	for nb in $(NB); do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1800 \
+	    --ExecutePreprocessor.extra_arguments="['--IPKernelApp.capture_fd_output=False']" \
+	    $$nb || exit 1; \
+	done
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) book/

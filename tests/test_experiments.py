@@ -52,6 +52,57 @@ def test_training_is_deterministic_and_learns():
         assert np.all(a[name][:, -1] < a[name][:, 0])
 
 
+@pytest.mark.parametrize(
+    "shape", [(7, 3, 5), (256, 4, 64), (256, 64, 1), (64, 256, 32), (1, 65, 1)]
+)
+def test_matmul_sums_in_its_documented_order(shape):
+    # The claims chapter's numbers are the same on every machine only if no
+    # step depends on the CPU: _matmul must be exactly this order of IEEE
+    # additions, never a BLAS call or a reduction NumPy may reorder.
+    m, k, n = shape
+    rng = np.random.default_rng(k)
+    a, b = rng.normal(size=(m, k)), rng.normal(size=(k, n))
+    terms = [a[:, j : j + 1] * b[j : j + 1, :] for j in range(k)]
+    if k <= 64:
+        expected = terms[0].copy()
+        for t in terms[1:]:
+            expected = expected + t
+    else:
+        while len(terms) > 1:
+            half = len(terms) // 2
+            rest = terms[2 * half :]
+            terms = [terms[i] + terms[half + i] for i in range(half)] + rest
+        (expected,) = terms
+    got = E._matmul(a, b)
+    assert got.tobytes() == expected.tobytes()
+    assert np.allclose(got, a @ b, rtol=1e-12, atol=1e-12)
+
+
+def test_gradients_are_those_of_the_loss():
+    # Central differences of the loss against the hand-written backward pass.
+    x, y = E.make_task(n=16)
+    for name in E.ACTIVATIONS:
+        net = E.Network(x.shape[1], 5, 2, name, seed=3)
+        _, grads = net.loss_and_gradients(x, y)
+        for p, g in zip(net.params, grads, strict=True):
+            assert g.shape == p.shape
+            i = np.unravel_index(int(np.argmax(np.abs(g))), p.shape)
+            h, keep = 1e-6, p[i]
+            p[i] = keep + h
+            up = net.loss_and_gradients(x, y)[0]
+            p[i] = keep - h
+            down = net.loss_and_gradients(x, y)[0]
+            p[i] = keep
+            assert (up - down) / (2 * h) == pytest.approx(g[i], rel=1e-5, abs=1e-9), name
+
+
+def test_the_task_is_reproducible_and_uses_no_libm():
+    x, y = E.make_task(n=8, seed=5)
+    x2, y2 = E.make_task(n=8, seed=5)
+    assert x.tobytes() == x2.tobytes() and y.tobytes() == y2.tobytes()
+    assert np.all(np.abs(x) <= np.sqrt(3.0)) and y.shape == (8, 1)
+
+
 def test_cost_measures_every_setting_and_activation():
     t = E.cost(n=10_000, repeats=4)
     assert set(t) == {

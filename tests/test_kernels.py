@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -125,11 +127,27 @@ def test_wrong_buffers_raise_type_error():
         kern.softplus(x, np.zeros(8)[::2])
 
 
-def test_the_environment_variable_turns_the_kernels_off():
-    import subprocess
-    import sys
+def _kernels_under(value: str) -> subprocess.CompletedProcess[str]:
+    code = "from softlearn import _native; m = _native.kernels(); print(m and m.__name__)"
+    env = {"SOFTLEARN_KERNELS": value, "PATH": ""}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
-    code = "from softlearn import _native; print(_native.kernels())"
-    env = {"SOFTLEARN_KERNELS": "numpy", "PATH": ""}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+def test_the_environment_variable_turns_the_kernels_off():
+    out = _kernels_under("numpy")
     assert out.stdout.strip() == "None", out.stderr
+
+
+@pytest.mark.parametrize("build", ["generic", "avx2"])
+def test_the_environment_variable_forces_each_build(build):
+    out = _kernels_under(build)
+    if build == "avx2" and not _cpu_has_avx2():
+        assert "cannot be loaded here" in out.stderr
+    else:
+        assert out.stdout.strip() == _native.BUILDS[build], out.stderr
+
+
+def test_an_unknown_choice_is_an_error():
+    out = _kernels_under("fast")
+    assert out.returncode != 0
+    assert "SOFTLEARN_KERNELS must be one of numpy, avx2, generic" in out.stderr

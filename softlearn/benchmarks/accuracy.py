@@ -10,7 +10,8 @@ extremes.  Each result is compared with mpmath at 256 bits
 autograd gradient of their own activation.  The table gives the worst error
 in ULP and where it happens, the mean error, and how many results are not
 finite where the exact value is.  The book's chapter "Accuracy and speed"
-imports :func:`table` from here.
+imports :func:`table` from here, and shows it with ``portable=True``: errors
+of a few ULP, whose exact size differs from CPU to CPU, as bounds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 import softlearn as sl
 from softlearn import reference as ref
-from softlearn.benchmarks.table import Table, ulps
+from softlearn.benchmarks.table import ROUNDING, Table, ulps
 from softlearn.inputs import hard_inputs
 
 Impl = Callable[[np.ndarray], np.ndarray]
@@ -38,6 +39,10 @@ CENTRES: dict[type, list[float]] = {
     np.float32: [0.0, 1.0, 3.0, 9.0, 16.0, -17.0, 20.0, -20.0, 40.0, -40.0, 88.7, -87.3, -103.3],
     np.float64: [0.0, 1.0, 3.0, 18.0, 33.3, -37.0, 20.0, -20.0, 40.0, -40.0, 709.8, -708.4, -745.1],
 }
+
+
+#: The error bound each implementation guarantees, shown as such by ``portable`` tables.
+BOUND = {"softlearn": 1.0}
 
 
 def inputs(dtype: type, n_random: int = 4000) -> np.ndarray:
@@ -157,11 +162,13 @@ def table(n_random: int = 4000) -> list[dict[str, Any]]:
     return rows
 
 
-def summary(rows: list[dict[str, Any]]) -> Table:
+def summary(rows: list[dict[str, Any]], portable: bool = False) -> Table:
     """Worst error per function and dtype (rows), one column per implementation.
 
     A count in parentheses is the number of results that are inf or NaN
     where the exact value is finite; the worst error is over the others.
+    With ``portable``, errors below :data:`~softlearn.benchmarks.table.ROUNDING`
+    ULP are shown as bounds (see :func:`~softlearn.benchmarks.table.ulps`).
     """
     libs = list(dict.fromkeys(r["implementation"] for r in rows))
     out: list[list[str]] = []
@@ -175,34 +182,56 @@ def summary(rows: list[dict[str, Any]]) -> Table:
                     if (r["function"], r["dtype"], r["implementation"]) == (fname, dtype, lib)
                 )
                 bad = f" ({r['non-finite']} non-finite)" if r["non-finite"] else ""
-                cells.append(ulps(r["worst ULP"]) + bad)
+                cells.append(ulps(r["worst ULP"], portable, BOUND.get(lib)) + bad)
             out.append(cells)
     return Table(["worst error, ULP", *libs], out)
 
 
-def report(rows: list[dict[str, Any]]) -> Table:
-    """Every row: worst error and where it happens, mean error, non-finite count."""
+def report(rows: list[dict[str, Any]], portable: bool = False) -> Table:
+    """Every row: worst error and where it happens, mean error, non-finite count.
+
+    With ``portable``, errors below :data:`~softlearn.benchmarks.table.ROUNDING`
+    ULP are shown as bounds, a mean below 1 ULP as ``< 1``, and the place of
+    the worst error only where it is a failure (at least ``ROUNDING`` ULP):
+    among errors of ordinary rounding, which input is worst depends on the CPU.
+    """
     head = ["function", "dtype", "implementation", "worst ULP", "at x", "mean ULP", "non-finite"]
-    cells = [
-        [
-            r["function"],
-            r["dtype"],
-            r["implementation"],
-            ulps(r["worst ULP"]),
-            f"{r['at x']:.6g}",
-            ulps(r["mean ULP"]),
-            str(r["non-finite"]),
-        ]
-        for r in rows
-    ]
+    cells = []
+    for r in rows:
+        worst, mean = r["worst ULP"], r["mean ULP"]
+        rounding = portable and worst < ROUNDING
+        cells.append(
+            [
+                r["function"],
+                r["dtype"],
+                r["implementation"],
+                ulps(worst, portable, BOUND.get(r["implementation"])),
+                "–" if rounding else f"{r['at x']:.6g}",
+                "< 1" if portable and mean < 1 else ulps(mean),
+                str(r["non-finite"]),
+            ]
+        )
     return Table(head, cells)
 
 
-def curves(fname: str, dtype: type, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Error in ULP of every implementation at each ``x``; inf where a result is inf or NaN."""
+def curves(fname: str, dtype: type, x: np.ndarray, portable: bool = False) -> dict[str, np.ndarray]:
+    """Error in ULP of every implementation at each ``x``; inf where a result is inf or NaN.
+
+    With ``portable``, the naive formula is evaluated with every step rounded
+    correctly (:func:`softlearn.reference.naive`, labelled "naive formula")
+    instead of by NumPy, whose ``exp`` and ``log`` move its large errors by a
+    last bit that depends on the CPU; the errors are then the same on every
+    machine.  (PyTorch's and TensorFlow's errors in these figures are either
+    ordinary rounding, drawn at a floor, or failures that do not depend on
+    the CPU.)
+    """
     x = np.asarray(x, dtype=dtype)
     exact = ref.reference(REFERENCE[fname], x)
-    return {lib: errors(fns[fname], x, exact)[0] for lib, fns in implementations().items()}
+    impls = {lib: fns[fname] for lib, fns in implementations().items()}
+    if portable:
+        del impls["naive NumPy"]
+        impls["naive formula"] = lambda v: ref.naive(fname, v)
+    return {lib: errors(fn, x, exact)[0] for lib, fn in impls.items()}
 
 
 def main() -> None:

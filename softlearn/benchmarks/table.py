@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from softlearn.reference import ROUNDING, ulps
+
+__all__ = ["ROUNDING", "Table", "ulps"]
+
 
 class Table:
     """Rows of already-formatted cells under a header.
@@ -50,10 +54,3 @@ class Table:
         head = "| " + " | ".join(self.columns) + " |"
         align = "|---|" + "---:|" * (len(self.columns) - 1)
         return "\n".join([head, align, *("| " + " | ".join(r) + " |" for r in self.rows)])
-
-
-def ulps(v: float) -> str:
-    """An error in ULP: two decimals when small, two significant digits when not."""
-    if v != v or v == float("inf"):
-        return str(v)
-    return f"{v:.2f}" if v < 10 else f"{v:.1e}"
