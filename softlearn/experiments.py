@@ -2,10 +2,11 @@
 
 Every experiment is seeded, runs on the CPU with one thread, and is small:
 the whole chapter runs in about a minute.  Except :func:`cost`, which times
-PyTorch and NumPy, every result is the same bits on every machine, so that
-the notebook that shows them is checked by nbval anywhere: the networks and
-fits here avoid everything whose last bit depends on the CPU (see the note
-above :func:`_matmul`, and :func:`softlearn.reference.slope`).
+PyTorch and NumPy, every result is the same on every machine to far more
+digits than the book prints, so that the notebook that shows them is checked
+by nbval anywhere: the networks and fits here avoid everything whose last
+bit depends on the CPU (see the note above :func:`_matmul`, and
+:func:`softlearn.reference.slope`).
 
 Importing this module imports mpmath; :func:`cost` also imports PyTorch.
 """
@@ -187,22 +188,24 @@ def cost_verdict(times: dict[str, list[float]], margin: float = 1.25) -> dict[st
 # --- networks and data
 #
 # The networks are small NumPy programs rather than PyTorch modules, so that
-# every run gives the same bits on every machine:
+# what the book prints from them is the same on every machine:
 #
 # * every matrix product sums in one fixed order (:func:`_matmul`), where BLAS
 #   picks an order by CPU; every other sum is ``math.fsum``, which is exact;
-# * the activations are softlearn's, whose results do not depend on the CPU
-#   (a framework's exp and log differ in the last bit from CPU to CPU);
 # * the data and the initial weights are drawn from NumPy's PCG64 generator
 #   as uniform numbers (a normal sampler calls the C library's exp and log),
 #   and the target function is evaluated by mpmath;
-# * everything else is +, -, *, / and sqrt, which IEEE 754 defines exactly.
+# * everything else is +, -, *, / and sqrt, which IEEE 754 defines exactly,
+#   and softlearn's functions.  Those are the one part left whose last bit
+#   can differ: between softlearn's compiled kernels and its NumPy fallback
+#   (x87 long double on x86-64, another format elsewhere) on a few inputs in
+#   ten thousand.  Such differences stay many digits below the printed ones
+#   (checked under every variant of tools/platforms.py).
 #
 # Training amplifies differences: Adam divides each gradient by its own
 # running size, so a last-bit difference in a near-zero gradient becomes a
-# full-size step.  Measured on one machine under emulated CPUs, PyTorch's
-# float64 training of the deep network drifted in the third digit of its
-# loss; these programs do not drift at all.
+# full-size step.  PyTorch's float64 training of the deep network, run under
+# emulated CPUs, drifted in the third digit of its loss.
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -138,7 +138,8 @@ def ulps(v: float, portable: bool = False, bound: float | None = None) -> str:
 
     With ``portable``, an error below :data:`ROUNDING` ULP is shown as a bound
     that holds on every machine: ``≤ bound`` where the implementation
-    guarantees one (softlearn's 1 ULP) and the error meets it, else ``< 4``.
+    guarantees one (softlearn's 1 ULP), else ``< 4``.  An error beyond the
+    guaranteed bound is a failure, and shown as a number.
 
     Example:
         >>> from softlearn.reference import ulps
@@ -146,13 +147,16 @@ def ulps(v: float, portable: bool = False, bound: float | None = None) -> str:
         ['0.50', '1.47', '5.8e+05']
         >>> [ulps(v, portable=True) for v in (0.5, 1.47, 5.8e5)]
         ['< 4', '< 4', '5.8e+05']
-        >>> ulps(0.75, portable=True, bound=1.0)
-        '≤ 1'
+        >>> ulps(0.75, portable=True, bound=1.0), ulps(1.5, portable=True, bound=1.0)
+        ('≤ 1', '1.50')
     """
     if v != v or v == float("inf"):
         return str(v)
     if portable and v < ROUNDING:
-        return f"≤ {bound:g}" if bound is not None and v <= bound else f"< {ROUNDING:g}"
+        if bound is None:
+            return f"< {ROUNDING:g}"
+        if v <= bound:
+            return f"≤ {bound:g}"
     return f"{v:.2f}" if v < 10 else f"{v:.1e}"
 
 

@@ -73,7 +73,7 @@ VARIANTS: dict[str, dict[str, str]] = {
 # over x (20,400 float64 values in [-40, 40] and [-745, 700]) giving an array.
 PROBES = {
     "GLIBC_TUNABLES": (
-        "glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F",
+        "glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F,-AVX512DQ",
         "math.exp",
         "np.array([math.exp(v) for v in x.tolist()])",
     ),

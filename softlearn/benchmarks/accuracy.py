@@ -191,7 +191,7 @@ def report(rows: list[dict[str, Any]], portable: bool = False) -> Table:
     """Every row: worst error and where it happens, mean error, non-finite count.
 
     With ``portable``, errors below :data:`~softlearn.benchmarks.table.ROUNDING`
-    ULP are shown as bounds, a mean below 1 ULP as ``< 1``, and the place of
+    ULP are shown as bounds (a mean below 1 ULP as ``< 1``), and the place of
     the worst error only where it is a failure (at least ``ROUNDING`` ULP):
     among errors of ordinary rounding, which input is worst depends on the CPU.
     """
@@ -207,7 +207,7 @@ def report(rows: list[dict[str, Any]], portable: bool = False) -> Table:
                 r["implementation"],
                 ulps(worst, portable, BOUND.get(r["implementation"])),
                 "–" if rounding else f"{r['at x']:.6g}",
-                "< 1" if portable and mean < 1 else ulps(mean),
+                ("< 1" if mean < 1 else ulps(mean, portable)) if portable else ulps(mean),
                 str(r["non-finite"]),
             ]
         )
