@@ -285,14 +285,12 @@ class Network:
         pre: list[np.ndarray] = []
         post: list[np.ndarray] = []
         h = x
-        for i in range(0, len(self.params), 2):
-            z = _matmul(h, self.params[i]) + self.params[i + 1]
-            if i + 2 == len(self.params):
-                return z, pre, post
+        for w, b in zip(self.params[:-2:2], self.params[1:-2:2], strict=True):
+            z = _matmul(h, w) + b
             h = np.asarray(self.activation.function(z))
             pre.append(z)
             post.append(h)
-        raise AssertionError("unreachable")
+        return _matmul(h, self.params[-2]) + self.params[-1], pre, post
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
         """Mean squared error on ``(x, y)`` and its gradient for every parameter."""
