@@ -1,4 +1,4 @@
-"""softlearn: Softsign and Softplus, exact to 1 ULP, with NumPy alone.
+"""softlearn: Softsign and Softplus, correctly rounded, with NumPy alone.
 
 The functions, their derivatives and the comparison functions live in
 :mod:`softlearn.functions`; :func:`get` gives each activation's record.

@@ -1,12 +1,11 @@
-"""From user input to arrays, and the chunked evaluation every activation runs through.
+"""From user input to arrays, and the chunked evaluation of a formula.
 
-Accuracy comes from the working precision: each formula is evaluated in a dtype
-with at least 11 more significand bits than the result, then rounded once.
-float16 and float32 work in float64; float64 works in the x87 80-bit long
-double where the platform has one (x86-64 Linux and macOS on Intel) or the IEEE
-quad long double (aarch64 Linux).  The formulas' own rounding errors, a few
-units of the working precision, are then at most a few thousandths of an ULP
-of the result, so the result is within 1 ULP of the exact value.
+:func:`as_real_array`, :func:`check_beta` and :func:`check_threshold` turn
+arguments into arrays and floats, with clear errors.  :func:`evaluate` applies
+a NumPy formula of softlearn/_formulas.py chunk by chunk in a *working* dtype
+wider than the result: the NumPy path of every function
+(softlearn/_numpy_path.py) and the second derivatives that the PyTorch and
+Keras adapters need run through it.
 
 Memory: the input is streamed through fixed-size buffers by ``np.nditer``, so
 casting to the working dtype and every temporary of a formula cost a few
@@ -26,33 +25,32 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     Kernel = Callable[[NDArray[Any]], NDArray[Any]]
-    Native = Callable[[NDArray[Any], NDArray[Any]], None]
 
 # Elements per buffer.  Large enough to amortise the per-chunk Python overhead,
 # small enough that a formula's temporaries stay in the L2 cache.
 CHUNK = 8192
 
-#: True where float64 results are computed in a wider long double.  Where it is
-#: False (Windows, macOS on Apple silicon) float64 works in float64 itself:
-#: simulated here, the worst error rises to about 3 ULP, and with an extreme
-#: ``beta`` (1e-3 and below) softplus and softplus_inverse can underflow to 0
-#: or -inf where the exact value is finite.  The 1-ULP bound for float64 holds
-#: only where this is True; float16 and float32 are unaffected.
+#: True where the platform's long double is wider than float64 (x86-64 Linux
+#: and macOS on Intel: the x87 80-bit format; aarch64 Linux: IEEE quad).  Only
+#: the speed of the NumPy path depends on it: without a compiler, float64
+#: results are approximated in long double and the rounding test decides
+#: about 99 in 100 of them; where it is False every float64 result of that
+#: path is computed exactly, about a thousand times more slowly.  Results are
+#: the same bits either way.
 EXTENDED_FLOAT64 = bool(np.finfo(np.longdouble).nmant >= 63)
 
 _WIDE = np.dtype(np.longdouble) if EXTENDED_FLOAT64 else np.dtype(np.float64)
 _F64 = np.dtype(np.float64)
 
+#: The result dtypes softlearn computes correctly rounded.
+FLOATS = (np.dtype(np.float16), np.dtype(np.float32), _F64)
+
 # Working dtype for each result dtype.
-_WORK = {
+WORK = {
     np.dtype(np.float16): _F64,
     np.dtype(np.float32): _F64,
     _F64: _WIDE,
-    np.dtype(np.longdouble): np.dtype(np.longdouble),
 }
-
-
-_NATIVE = (np.dtype(np.float32), _F64)
 
 
 def as_real_array(x: ArrayLike, name: str) -> tuple[NDArray[Any], np.dtype[Any]]:
@@ -82,25 +80,49 @@ _KINDS = {
 }
 
 
-def check_beta(beta: float) -> float:
-    """Return ``beta`` as a float, or raise ``ValueError`` unless finite and positive."""
-    b = _real_scalar(beta, "beta")
-    if not (math.isfinite(b) and b > 0):
-        raise ValueError(f"beta must be a finite number > 0; got {beta!r}")
-    return b
+def check_beta(beta: Any) -> Any:
+    """``beta`` as a float or a float64 array; ``ValueError`` unless finite and positive."""
+    if not _is_array(beta):
+        b = _real_scalar(beta, "beta")
+        if not (math.isfinite(b) and b > 0):
+            raise ValueError(f"beta must be a finite number > 0; got {beta!r}")
+        return b
+    arr = _real_array(beta, "beta")
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        raise ValueError("beta must be finite and > 0 everywhere")
+    return arr
 
 
-def check_threshold(threshold: float | None) -> float | None:
-    """Return ``threshold`` as a float (or None), or raise ``ValueError`` unless finite."""
+def check_threshold(threshold: Any) -> Any:
+    """``threshold`` as a float or a float64 array, or None; ``ValueError`` unless finite."""
     if threshold is None:
         return None
-    t = _real_scalar(threshold, "threshold")
-    if not math.isfinite(t):
-        raise ValueError(f"threshold must be a finite number or None; got {threshold!r}")
-    return t
+    if not _is_array(threshold):
+        t = _real_scalar(threshold, "threshold")
+        if not math.isfinite(t):
+            raise ValueError(f"threshold must be a finite number or None; got {threshold!r}")
+        return t
+    arr = _real_array(threshold, "threshold")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("threshold must be finite everywhere")
+    return arr
+
+
+def _is_array(value: Any) -> bool:
+    # No np.ndim for plain numbers: torch.compile traces these checks.
+    return isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) > 0
+
+
+def _real_array(value: Any, what: str) -> NDArray[np.float64]:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{what} must be real numbers; got an array of dtype {arr.dtype}")
+    return arr.astype(np.float64)
 
 
 def _real_scalar(value: Any, what: str) -> float:
+    if isinstance(value, np.ndarray):
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
@@ -108,45 +130,41 @@ def _real_scalar(value: Any, what: str) -> float:
     return float(value)
 
 
+def check_dtype(dtype: np.dtype[Any], name: str) -> None:
+    """``TypeError`` unless softlearn computes ``name`` in ``dtype``."""
+    if dtype not in FLOATS:
+        raise TypeError(
+            f"{name}() computes float16, float32 and float64 results; got dtype {dtype}. "
+            "Cast the input first, for example with x.astype(np.float64)."
+        )
+
+
+def check_out(out: Any, dtype: np.dtype[Any], name: str) -> None:
+    """``TypeError`` unless ``out`` is None or an array of the result dtype."""
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}(): out must be a NumPy array; got {type(out).__name__}")
+    if out.dtype != dtype:
+        # A cast after the fact would round a second time.
+        raise TypeError(f"{name}(): out must have the result's dtype {dtype}; got {out.dtype}")
+
+
 def evaluate(
-    kernel: Kernel,
-    arr: NDArray[Any],
-    out_dtype: np.dtype[Any],
-    out: NDArray[Any] | None = None,
-    native: Native | None = None,
+    kernel: Kernel, arr: NDArray[Any], out_dtype: np.dtype[Any], out: NDArray[Any] | None = None
 ) -> Any:
     """Apply ``kernel`` to ``arr`` chunk by chunk, in the working dtype.
 
-    ``arr`` and ``out_dtype`` come from :func:`as_real_array`.  ``kernel`` maps
-    a 1-d array in the working dtype to an array of the same shape.  The result
-    has the shape, memory order and dtype ``out_dtype`` of the input; a 0-d or
-    scalar input gives a NumPy scalar, as ufuncs do.  ``out``, if given, is
-    an array of that shape and dtype to write into (and is returned as is).
-
-    ``native``, a compiled loop ``native(x, out)`` from softlearn._native, is
-    used instead of ``kernel`` for float32 and float64 results.  It works in
-    the result dtype itself, on contiguous chunks: the whole array at once
-    where it is already contiguous, aligned and in native byte order.
+    ``kernel`` maps a 1-d array in the working dtype to an array of the same
+    shape, which is rounded once to ``out_dtype``.  The result has the shape
+    and memory order of the input; a 0-d or scalar input gives a NumPy scalar,
+    as ufuncs do.  ``out``, if given, is an array of that shape and dtype to
+    write into (and is returned as is).
     """
     given = out is not None
     if out is None:
         out = np.empty_like(arr, dtype=out_dtype)
-    if native is not None and out_dtype in _NATIVE:
-        # "contig" (a documented op flag that NumPy's type stubs lack) makes
-        # nditer hand out contiguous buffers for strided inputs.
-        it = np.nditer(  # type: ignore[call-overload]
-            [arr, out],
-            flags=["external_loop", "buffered", "growinner", "zerosize_ok"],
-            op_flags=[["readonly", "contig", "aligned"], ["writeonly", "contig", "aligned"]],
-            op_dtypes=[out_dtype, out_dtype],
-            casting="unsafe",
-            buffersize=CHUNK,
-        )
-        with it:
-            for xin, yout in it:
-                native(xin, yout)
-        return out if given or out.ndim else out[()]
-    work = _WORK.get(out_dtype, _WIDE)
+    work = WORK.get(out_dtype, _WIDE)
     it = np.nditer(
         [arr, out],
         flags=["external_loop", "buffered", "zerosize_ok"],
@@ -161,14 +179,14 @@ def evaluate(
     return out if given or out.ndim else out[()]
 
 
-def above_threshold(
-    x: NDArray[Any], out_dtype: np.dtype[Any], beta: float, threshold: float
-) -> NDArray[np.bool_]:
+def above_threshold(x: NDArray[Any], out_dtype: np.dtype[Any], beta: Any, threshold: Any) -> Any:
     """PyTorch's test ``beta * x > threshold``, rounded as PyTorch rounds it.
 
     ``x`` is a chunk in the working dtype; its values are exact in ``out_dtype``.
     PyTorch multiplies in the tensor's dtype, except float16, which it
-    computes in float32.
+    computes in float32.  ``beta`` and ``threshold`` are floats or chunks.
     """
     dt = np.dtype(np.float32) if out_dtype == np.float16 else out_dtype
-    return np.asarray(x.astype(dt) * dt.type(beta) > dt.type(threshold))
+    b = np.asarray(beta).astype(dt)
+    t = np.asarray(threshold).astype(dt)
+    return np.asarray(x.astype(dt) * b > t)

@@ -1,20 +1,21 @@
 """The formulas: one place for each function and derivative.
 
 Every function here takes ``x`` in a *working* dtype with at least 11 more
-significand bits than the result will have (see ``softlearn._arrays``), and
+significand bits than the result will have (see ``softlearn._arrays``),
+``beta`` (where it has one) as a float or an array broadcastable with ``x``, and
 ``xp``, a namespace with the few element-wise functions the formulas use:
 ``abs exp expm1 log log1p sign isinf where relu`` and ``product_error``.
-:data:`NUMPY` is the namespace in use.  The NumPy functions evaluate these
-formulas chunk by chunk, and ``softlearn.torch`` and ``softlearn.keras`` run
-the very same NumPy evaluation on their tensors' memory, so there is no
-second copy of the math to keep in step.  (The namespace is a parameter so
-that the formulas name exactly which primitives they rely on.)
+:data:`NUMPY` is the namespace in use.  (The namespace is a parameter so that
+the formulas name exactly which primitives they rely on.)
 
-Rounding errors of a formula are a few units of the working precision, which
-is a few thousandths of an ULP of the result.  So the choice of formula is
-about range and cancellation, never about the last bit: no ``exp`` of a
-positive number (overflow), no ``1 - tanh**2`` (cancellation), and ``beta * x``
-kept exact where its rounding would be amplified.
+They are the fast path of softlearn's NumPy path (softlearn/_numpy_path.py),
+where no compiled kernel is built, and the second derivatives of the PyTorch
+and Keras adapters.  Rounding errors of a formula are a few units of the
+working precision; the NumPy path bounds them and sends what the bound cannot
+decide to the exact path.  So the choice of formula is about range and
+cancellation: no ``exp`` of a positive number (overflow), no ``1 - tanh**2``
+(cancellation), and ``beta * x`` kept exact where its rounding would be
+amplified.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def softsign_grad2(x: Array, xp: Any) -> Array:
 # --- softplus and its derivatives
 
 
-def exp_neg_scaled(a: Array, beta: float, xp: Any) -> Array:
+def exp_neg_scaled(a: Array, beta: Any, xp: Any) -> Array:
     """``e**(-beta * a)`` for ``a >= 0``, with the product ``beta * a`` exact.
 
     An error ``d`` in the exponent is a relative error ``d`` in the result, and
@@ -57,29 +58,30 @@ def exp_neg_scaled(a: Array, beta: float, xp: Any) -> Array:
     working precision is only 11 bits wider than the result, the product's
     rounding error is carried along: ``e**-(p + e) = e**-p * (1 - e)``.
     """
-    if beta == 1.0:
+    if _is_one(beta):
         return xp.exp(-a)
     p = a * beta
-    return xp.exp(-p) * (1 - xp.product_error(a, beta, p))
+    # Where the error reaches 1, p is beyond 2**53 and e**-p is 0: keep it +0.
+    return xp.exp(-p) * xp.relu(1 - xp.product_error(a, beta, p))
 
 
-def softplus(x: Array, beta: float, xp: Any) -> Array:
+def softplus(x: Array, beta: Any, xp: Any) -> Array:
     # max(x, 0) + log(1 + e**(-beta |x|)) / beta: never overflows, and keeps
     # every digit of e**(beta x) where that is the whole answer.
     tail = xp.log1p(exp_neg_scaled(xp.abs(x), beta, xp))
-    if beta != 1.0:
+    if not _is_one(beta):
         tail = tail / beta
     return xp.relu(x) + tail
 
 
-def sigmoid(x: Array, beta: float, xp: Any) -> Array:
+def sigmoid(x: Array, beta: Any, xp: Any) -> Array:
     """``1 / (1 + e**(-beta x))``: the derivative of softplus."""
     e = exp_neg_scaled(xp.abs(x), beta, xp)
     r = 1 / (1 + e)
     return xp.where(x >= 0, r, e * r)
 
 
-def sigmoid_grad(x: Array, beta: float, xp: Any) -> Array:
+def sigmoid_grad(x: Array, beta: Any, xp: Any) -> Array:
     """``beta * sigmoid(beta x) * sigmoid(-beta x)``: the second derivative of softplus.
 
     Written as ``beta e / (1 + e)**2`` with ``e = e**(-beta |x|)``; the usual
@@ -90,9 +92,9 @@ def sigmoid_grad(x: Array, beta: float, xp: Any) -> Array:
     return (beta * e) / (d * d)
 
 
-def softplus_inverse(y: Array, beta: float, xp: Any) -> Array:
+def softplus_inverse(y: Array, beta: Any, xp: Any) -> Array:
     a = y * beta
-    da = 0 if beta == 1.0 else xp.product_error(y, beta, a)  # beta * y == a + da
+    da = 0 if _is_one(beta) else xp.product_error(y, beta, a)  # beta * y == a + da
     # Below the zero of the inverse (at beta y = log 2) log(expm1(a)) is well
     # conditioned; around it, log(expm1(a)) = log1p(2 expm1(a - log 2)) keeps
     # the digits of a result near 0; above, y + log(1 - e**-a) / beta.
@@ -101,7 +103,7 @@ def softplus_inverse(y: Array, beta: float, xp: Any) -> Array:
     mid = xp.log1p(2 * xp.expm1(d))
     x = xp.where(a < 0.35, low, mid)
     high = xp.log1p(-xp.exp(-a))
-    if beta != 1.0:
+    if not _is_one(beta):
         x = x / beta
         high = high / beta
     return xp.where(a > 1.25, y + high, x)
@@ -113,6 +115,10 @@ def softplus_inverse(y: Array, beta: float, xp: Any) -> Array:
 _LN2_HI = 0.6931471796706319  # 0x1.62e42fe8p-1
 _LN2_MID = 8.893134238886677e-10
 _LN2_LO = -4.00865610552017e-26
+
+
+def _is_one(beta: Any) -> bool:
+    return isinstance(beta, float) and beta == 1.0
 
 
 # --- tanh
@@ -128,7 +134,7 @@ def tanh_grad(x: Array, xp: Any) -> Array:
 # --- the NumPy namespace
 
 
-def _product_error(a: np.ndarray, b: float, p: np.ndarray) -> np.ndarray:
+def _product_error(a: np.ndarray, b: Any, p: np.ndarray) -> np.ndarray:
     """Dekker's two-product: the exact ``a * b - p`` where ``p = fl(a * b)``.
 
     Where the split overflows (operands near the top of the range) or the
@@ -136,7 +142,7 @@ def _product_error(a: np.ndarray, b: float, p: np.ndarray) -> np.ndarray:
     """
     dt = a.dtype
     factor = dt.type(2 ** ((np.finfo(dt).nmant + 2) // 2) + 1)  # Veltkamp's split
-    bw = dt.type(b)
+    bw = np.asarray(b).astype(dt)
     ca, cb = factor * a, factor * bw
     ahi, bhi = ca - (ca - a), cb - (cb - bw)
     alo, blo = a - ahi, bw - bhi

@@ -1,34 +1,38 @@
-/* softlearn._kernels: compiled loops for softsign, softplus and their derivatives.
+/* softlearn._kernels: the functions as NumPy ufuncs, correctly rounded.
  *
- * Same results as the NumPy evaluation in softlearn/_formulas.py (both within
- * 1 ULP of the exact value), without its working dtype: float64 is computed in
- * double-double arithmetic instead of the x87 long double, which is slow and
- * does not exist on every platform, and float32 goes through the same double
- * code and is rounded once more.  Every loop is branch-free, so that the
- * compiler vectorises it.
+ * Ziv's strategy, per element: the fast path (_functions.h) gives an
+ * approximation and an error bound; if every value within the bound rounds to
+ * the same float, that float is the result.  Otherwise the input takes the
+ * next path: for float32 and float16, the double-double one; after that (about
+ * one float64 input in 2**21, essentially no float32 one), exact arithmetic
+ * in Python (softlearn/_exact.py), with the GIL taken back for that element.
  *
- * How each result stays within 1 ULP: e**-a is computed as hi + lo with a
- * relative error below 2**-59, log1p(e) with a relative error below 2**-58,
- * and every division is corrected with its exact remainder (fma).  The sum
- * before the final rounding is then within 2**-58 of the exact value, so the
- * result is within 0.5 + 2**-5 ULP.  tests/test_accuracy.py measures it.
+ * The loops work in blocks: a branch-free pass the compiler vectorises, then
+ * a scalar pass over the few undecided elements.
  *
- * Rounding must be exactly as written: this file is compiled with
- * -ffp-contract=off (no implicit fma) and never with -ffast-math.
+ * setup.py builds this file three times: softlearn._kernels for any CPU, and
+ * on x86-64 softlearn._kernels_avx2 (-mavx2 -mfma, KERNELS_AVX2) and
+ * softlearn._kernels_avx512 (KERNELS_AVX512), which refuse to import on a CPU
+ * without those instructions.  All three give the same bits: each result is
+ * the correctly rounded one.  softlearn/_native.py chooses.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define NPY_TARGET_VERSION NPY_1_22_API_VERSION
+#include <numpy/arrayobject.h>
+#include <numpy/ufuncobject.h>
+#include <fenv.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "_tables.h"
+#include "_functions.h"
 
-/* setup.py builds this file twice: as softlearn._kernels for any CPU, and on
- * x86-64 as softlearn._kernels_avx2 with -mavx2 -mfma (KERNELS_AVX2), which
- * refuses to import on a CPU without them; softlearn/_native.py takes the
- * best one that imports. */
-#ifdef KERNELS_AVX2
+#if defined(KERNELS_AVX512)
+#define MODULE_NAME "softlearn._kernels_avx512"
+#define INIT PyInit__kernels_avx512
+#elif defined(KERNELS_AVX2)
 #define MODULE_NAME "softlearn._kernels_avx2"
 #define INIT PyInit__kernels_avx2
 #else
@@ -36,235 +40,327 @@
 #define INIT PyInit__kernels
 #endif
 
-typedef struct {
-    double hi, lo;
-} dd;
+#define BLOCK 256
 
-static inline dd two_sum(double a, double b) {
-    double s = a + b, bb = s - a;
-    return (dd){s, (a - (s - bb)) + (b - bb)};
+/* 0 sends every float32/float16 input past the double fast path, to check one
+ * path against the other (softlearn.benchmarks.rounding). */
+static int use_fast_path = 1;
+static unsigned long long exact_calls = 0;
+
+/* ------------------------------------------------------------------ float16 */
+
+static double half_to_double(uint16_t h) {
+    int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    double v = e == 0 ? ldexp(m, -24) : (e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25));
+    return (h >> 15) ? -v : v;
 }
 
-static inline dd fast_two_sum(double a, double b) { /* |a| >= |b| */
-    double s = a + b;
-    return (dd){s, b - (s - a)};
+/* Rounded to nearest, ties to even (nearbyint in the default rounding mode). */
+static uint16_t double_to_half(double d) {
+    uint16_t sign = signbit(d) ? 0x8000 : 0;
+    double a = fabs(d);
+    if (a != a) return sign | 0x7e00;
+    if (a >= 65520.0) return sign | 0x7c00; /* from 65504 + half an ULP up: inf */
+    if (a < 0x1p-14) return sign | (uint16_t)nearbyint(a * 0x1p24); /* 1024 is the smallest normal */
+    int e;
+    frexp(a, &e); /* 2**(e-1) <= a < 2**e */
+    double r = nearbyint(ldexp(a, 11 - e)); /* 1024 <= r <= 2048; 2048 carries into the exponent */
+    return sign | (uint16_t)(((uint32_t)(e + 14) << 10) + (uint32_t)r - 1024);
 }
 
-static inline double pow2(int64_t k) { /* 2**k for -1022 <= k <= 1023 */
-    uint64_t bits = (uint64_t)(k + 1023) << 52;
-    double d;
-    memcpy(&d, &bits, sizeof d);
-    return d;
+/* ------------------------------------------------------------ rounding tests */
+
+/* The bound is widened by a few units of the arithmetic the test itself
+ * rounds in, so that the rounded ends still enclose the exact value. */
+INLINE int decided64(approx_dd a) {
+    double e = a.err + fabs(a.hi) * 0x1p-104;
+    return (a.err == 0) | ((a.err > 0) & (a.hi + (a.lo - e) == a.hi + (a.lo + e)));
 }
 
-/* (hi + lo) / (d.hi + d.lo) as a double-double, the division corrected by its
- * exact remainder. */
-static inline dd divide(double hi, double lo, dd d) {
-    double q = hi / d.hi;
-    double rem = fma(-q, d.hi, hi);
-    return (dd){q, (rem + lo - q * d.lo) / d.hi};
+INLINE int decided32(double y, double err) {
+    double e = err + fabs(y) * 0x1p-51;
+    return (err == 0) | ((err > 0) & ((double)(float)(y - e) == (double)(float)(y + e)));
 }
 
-/* e**-a for 0 <= a <= 1e5 as (hi + lo) * 2**-m, hi in [0.49, 1.01].
- *
- * With `precise` 0 (float32 results, which need only about 2**-40) the
- * corrections that make the double-double exact to 2**-59 are left out; the
- * argument is a constant, so the compiler removes the dead code. */
-typedef struct {
-    double hi, lo;
-    int64_t m;
-} scaled;
-
-static inline scaled exp_neg(double a, const int precise) {
-    /* a = k ln2/32 - r, |r| <= ln2/64: e**-a = 2**(-k/32) e**r */
-    const double shift = 0x1.8p52;
-    double kd = a * INV_LN2_32 + shift;
-    double k = kd - shift;
-    int64_t ki;
-    memcpy(&ki, &kd, sizeof ki);
-    ki &= (INT64_C(1) << 51) - 1;
-    int64_t j = ki & 31; /* 64-bit: AVX2 gathers with it, and has no 64-to-32 narrowing */
-    double th = EXP2_NEG_HI[j];
-    double t = k * LN2_32_HI - a; /* exact: 30-bit constant, then Sterbenz */
-    dd r = precise ? two_sum(t, k * LN2_32_LO) : (dd){t + k * LN2_32_LO, 0.0};
-    double x = r.hi;
-    double q = precise ? x * x *
-                             (0.5 + x * (1.0 / 6 +
-                                         x * (1.0 / 24 + x * (1.0 / 120 + x * (1.0 / 720 + x / 5040)))))
-                       : x * x * (0.5 + x * (1.0 / 6 + x * (1.0 / 24)));
-    double tl = precise ? EXP2_NEG_LO[j] : 0.0;
-    double s = th * x;
-    double s_err = precise ? fma(th, x, -s) : 0.0;
-    dd e = precise ? fast_two_sum(th, s) : (dd){th, s};
-    e = precise ? fast_two_sum(e.hi, e.lo + (tl + s_err + th * (r.lo + q) + tl * x))
-                : (dd){th + (s + th * q), 0.0};
-    return (scaled){e.hi, e.lo, ki >> 5};
+INLINE int decided16(double y, double err) {
+    double e = err + fabs(y) * 0x1p-51;
+    return err == 0 || (err > 0 && double_to_half(y - e) == double_to_half(y + e));
 }
 
-/* (hi + lo) * 2**-m rounded once (twice where the result is subnormal, which
- * stays within 0.5 ULP plus 2**-53 of one). */
-static inline double scale_round(double hi, double lo, int64_t m) {
-    double v = hi + lo;
-    double first = m <= 1000 ? pow2(-m) : pow2(-1000);
-    int64_t rest = m <= 1000 ? 0 : (m - 1000 < 1000 ? m - 1000 : 1000);
-    return v * first * pow2(-rest);
+/* The float32/float16 tests on a double-double: its rounding to double is
+ * within 2**-53 of it, inside the widening above. */
+INLINE approx_d narrow(approx_dd a) {
+    double y = a.hi + a.lo;
+    return (approx_d){y, a.err < 0 ? -1.0 : a.err + fabs(y) * 0x1p-52};
 }
 
-/* log1p(e) for e = hi + lo in [0, 1]: log(c) + 2 atanh(v / (2c + v)) with
- * c = 1 + i/16 and v = 1 + e - c in [0, 1/16). */
-static inline dd log1p_dd(double hi, double lo, const int precise) {
-    if (!precise) {
-        /* float32: 2 atanh(e / (2 + e)), the argument <= 1/3, to 2**-38 with a
-         * longer series and no table, whose loads cost more than the series */
-        double t = hi / (2 + hi), u = t * t;
-        double s = u * (1.0 / 3 + u * (1.0 / 5 + u * (1.0 / 7 + u * (1.0 / 9 + u * (1.0 / 11 +
-                   u * (1.0 / 13 + u * (1.0 / 15 + u * (1.0 / 17 + u * (1.0 / 19 + u / 21)))))))));
-        return (dd){2 * t + 2 * t * s, 0.0};
+/* ---------------------------------------------------------------- exact path */
+
+/* softlearn._exact.correctly_rounded(name, x, beta, kind), with the GIL held
+ * for the call.  The function is looked up on every call (it costs nothing
+ * beside the exact computation), so that it can be replaced in tests.  An
+ * exception stays set, and NumPy raises it when the loop returns. */
+static PyObject *exact_module = NULL;
+
+static double exact(const char *name, double x, double beta, const char *kind) {
+    PyGILState_STATE state = PyGILState_Ensure();
+    double v = NAN;
+    exact_calls++;
+    if (!PyErr_Occurred()) {
+        if (exact_module == NULL) exact_module = PyImport_ImportModule("softlearn._exact");
+        PyObject *r = exact_module ? PyObject_CallMethod(exact_module, "correctly_rounded", "sdds",
+                                                          name, x, beta, kind)
+                                   : NULL;
+        if (r) {
+            v = PyFloat_AsDouble(r);
+            Py_DECREF(r);
+        }
     }
-    int i = (int)(hi * 16); /* 32-bit: AVX2 converts doubles to int32 only */
-    double c = 1 + i * 0.0625;
-    double v = hi - i * 0.0625; /* exact (Sterbenz) */
-    dd den = fast_two_sum(2 * c, v);
-    den.lo += lo;
-    dd t = divide(v, lo, den);
-    double u = t.hi * t.hi;
-    double s = u * (1.0 / 3 + u * (1.0 / 5 + u * (1.0 / 7 + u * (1.0 / 9 + u / 11))));
-    dd sum = two_sum(LOG_C_HI[i], 2 * t.hi);
-    sum.lo += LOG_C_LO[i] + 2 * t.lo + 2 * t.hi * s;
-    return sum;
+    PyGILState_Release(state);
+    return v;
 }
 
-/* --- the four functions, one double at a time */
+/* ---------------------------------------------------------------- loops */
 
-static inline double softsign_1(double x, const int precise) {
-    double a = fabs(x);
-    dd d = precise ? two_sum(1.0, a) : (dd){1.0 + a, 0.0};
-    dd y = precise ? divide(x, 0.0, d) : (dd){x / d.hi, 0.0};
-    /* beyond 2**60 the result rounds to +-1, and 1 + a would overflow */
-    return copysign(a >= 0x1p60 ? 1.0 : y.hi + y.lo, x); /* odd, -0 too; NaN stays NaN */
-}
-
-static inline double softsign_grad_1(double x, const int precise) {
-    double a = fabs(x);
-    dd d = precise ? two_sum(1.0, a) : (dd){1.0 + a, 0.0};
-    dd r = precise ? divide(1.0, 0.0, d) : (dd){1.0 / d.hi, 0.0};
-    double sq = r.hi * r.hi;
-    double y = precise ? sq + (fma(r.hi, r.hi, -sq) + 2 * r.hi * r.lo) : sq;
-    return a < 0x1p600 ? y : (a == a ? 0.0 : x); /* 1/a**2 < 2**-1200 rounds to 0 */
-}
-
-static inline double softplus_1(double x, const int precise) {
-    double a = fabs(x);
-    double ac = a < 1e5 ? a : 1e5; /* NaN too: e**-1e5 is 0 */
-    scaled e = exp_neg(ac, precise);
-    /* |x| <= 40: max(x, 0) + log1p(e); beyond, log1p(e) = e to 2**-58 */
-    int64_t m = e.m < 64 ? e.m : 64;
-    dd l = log1p_dd(e.hi * pow2(-m), e.lo * pow2(-m), precise);
-    dd s = precise ? two_sum(x, l.hi) : (dd){x + l.hi, 0.0};
-    double near = x > 0 ? s.hi + (s.lo + l.lo) : l.hi + l.lo;
-    double far = x > 0 ? x : scale_round(e.hi, e.lo, e.m);
-    double y = a <= 40 ? near : far;
-    return x == x ? y : x;
-}
-
-static inline double sigmoid_1(double x, const int precise) {
-    double a = fabs(x);
-    double ac = a < 1e5 ? a : 1e5;
-    scaled e = exp_neg(ac, precise);
-    int64_t m = e.m < 1000 ? e.m : 1000;
-    dd d = fast_two_sum(1.0, e.hi * pow2(-m));
-    d.lo += e.lo * pow2(-m);
-    /* x >= 0: 1 / (1 + e); x < 0: e / (1 + e), divided before scaling by 2**-m */
-    double nh = x >= 0 ? 1.0 : e.hi, nl = x >= 0 ? 0.0 : e.lo;
-    dd q = precise ? divide(nh, nl, d) : (dd){nh / d.hi, 0.0};
-    double y = scale_round(q.hi, q.lo, x >= 0 ? 0 : e.m);
-    return x == x ? y : x;
-}
-
-/* --- loops */
-
-/* float32 goes through the double code and is rounded once more; with
- * `precise` 0 the double-double corrections it does not need are left out. */
-#define LOOPS(name)                                                                   \
-    static void name##_f64(const double *restrict x, double *restrict y, Py_ssize_t n) { \
-        _Pragma("omp simd") for (Py_ssize_t i = 0; i < n; i++) y[i] = name##_1(x[i], 1);  \
-    }                                                                                 \
-    static void name##_f32(const float *restrict x, float *restrict y, Py_ssize_t n) {   \
-        _Pragma("omp simd") for (Py_ssize_t i = 0; i < n; i++)                         \
-            y[i] = (float)name##_1((double)x[i], 0);                                  \
+INLINE void load(double *dst, const char *src, npy_intp step, int n, int kind) {
+    /* kind: 'd' double, 'f' float, 'e' half */
+    if (kind == 'd' && step == sizeof(double)) {
+        memcpy(dst, src, n * sizeof(double));
+        return;
     }
+    if (kind == 'f' && step == sizeof(float)) {
+        for (int i = 0; i < n; i++) dst[i] = ((const float *)src)[i];
+        return;
+    }
+    for (int i = 0; i < n; i++, src += step) {
+        if (kind == 'd') dst[i] = *(const double *)src;
+        else if (kind == 'f') dst[i] = *(const float *)src;
+        else dst[i] = half_to_double(*(const uint16_t *)src);
+    }
+}
 
-LOOPS(softsign)
-LOOPS(softsign_grad)
-LOOPS(softplus)
-LOOPS(sigmoid)
+INLINE void store(char *dst, npy_intp step, const double *src, int n, int kind) {
+    if (kind == 'd' && step == sizeof(double)) {
+        memcpy(dst, src, n * sizeof(double));
+    } else if (kind == 'f' && step == sizeof(float)) {
+        float *out = (float *)dst;
+        for (int i = 0; i < n; i++) out[i] = (float)src[i];
+    } else {
+        for (int i = 0; i < n; i++, dst += step) {
+            if (kind == 'd') *(double *)dst = src[i];
+            else *(float *)dst = (float)src[i];
+        }
+    }
+}
 
-/* --- Python wrappers: f(x, out), both 1-d C-contiguous, same float dtype */
+/* Whether any flag is set: one vectorised pass, so that the scalar pass over
+ * the undecided elements runs only in the rare blocks that have one. */
+INLINE int any_set(const unsigned char *flags, int n) {
+    unsigned char any = 0;
+    for (int i = 0; i < n; i++) any |= flags[i];
+    return any != 0;
+}
 
-typedef void (*loop64)(const double *, double *, Py_ssize_t);
-typedef void (*loop32)(const float *, float *, Py_ssize_t);
+INLINE void load_param(double *dst, const char *src, npy_intp step, int n, double dflt,
+                              int present) {
+    if (!present) {
+        for (int i = 0; i < n; i++) dst[i] = dflt;
+    } else if (step == 0) {
+        double v = *(const double *)src;
+        for (int i = 0; i < n; i++) dst[i] = v;
+    } else {
+        load(dst, src, step, n, 'd');
+    }
+}
 
-static PyObject *run(PyObject *args, loop64 f64, loop32 f32) {
-    PyObject *xo, *yo;
-    if (!PyArg_ParseTuple(args, "OO", &xo, &yo)) return NULL;
-    Py_buffer x, y;
-    if (PyObject_GetBuffer(xo, &x, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
-    if (PyObject_GetBuffer(yo, &y, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&x);
+/* PyTorch's cut: beta x > threshold, computed in the tensor's dtype (float32
+ * for float16 tensors). */
+INLINE int cut64(double x, double b, double t) { return x * b > t; }
+INLINE int cut32(double x, double b, double t) { return (float)x * (float)b > (float)t; }
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define STR_(a) #a
+#define STR(a) STR_(a)
+
+/* The one-argument functions, taking the parameter the loops pass and ignoring it. */
+#define UNARY(NAME)                                                                           \
+    INLINE approx_dd NAME##1_dd(double x, double b) { (void)b; return NAME##_dd(x); } \
+    INLINE approx_d NAME##1_d(double x, double b) { (void)b; return NAME##_d(x); }
+
+UNARY(softsign)
+UNARY(softsign_grad)
+UNARY(tanh)
+UNARY(tanh_grad)
+
+#define NAME softsign
+#define K softsign1
+#define NPARAM 0
+#define CUT 0.0
+#include "_loops.h"
+
+#define NAME softsign_grad
+#define K softsign_grad1
+#define NPARAM 0
+#define CUT 0.0
+#include "_loops.h"
+
+#define NAME tanh
+#define K tanh1
+#define NPARAM 0
+#define CUT 0.0
+#include "_loops.h"
+
+#define NAME tanh_grad
+#define K tanh_grad1
+#define NPARAM 0
+#define CUT 0.0
+#include "_loops.h"
+
+#define NAME softplus
+#define K softplus
+#define NPARAM 2
+#define CUT x
+#include "_loops.h"
+
+#define NAME softplus_grad
+#define K sigmoid
+#define NPARAM 2
+#define CUT 1.0
+#include "_loops.h"
+
+#define NAME softplus_inverse
+#define K softplus_inverse
+#define NPARAM 1
+#define CUT 0.0
+#include "_loops.h"
+
+/* ---------------------------------------------------------------- module */
+
+static PyUFuncGenericFunction loops_softsign[] = {softsign_f16, softsign_f32, softsign_f64};
+static PyUFuncGenericFunction loops_softsign_grad[] = {softsign_grad_f16, softsign_grad_f32,
+                                                       softsign_grad_f64};
+static PyUFuncGenericFunction loops_tanh[] = {tanh_f16, tanh_f32, tanh_f64};
+static PyUFuncGenericFunction loops_tanh_grad[] = {tanh_grad_f16, tanh_grad_f32, tanh_grad_f64};
+static PyUFuncGenericFunction loops_softplus[] = {softplus_f16, softplus_f32, softplus_f64};
+static PyUFuncGenericFunction loops_softplus_grad[] = {softplus_grad_f16, softplus_grad_f32,
+                                                       softplus_grad_f64};
+static PyUFuncGenericFunction loops_softplus_inverse[] = {softplus_inverse_f16, softplus_inverse_f32,
+                                                          softplus_inverse_f64};
+static void *no_data[] = {NULL, NULL, NULL};
+
+static char types_1[] = {NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE};
+static char types_2[] = {NPY_HALF, NPY_DOUBLE, NPY_HALF, NPY_FLOAT, NPY_DOUBLE, NPY_FLOAT,
+                         NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE};
+static char types_3[] = {NPY_HALF, NPY_DOUBLE, NPY_DOUBLE, NPY_HALF, NPY_FLOAT, NPY_DOUBLE,
+                         NPY_DOUBLE, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE};
+
+static int add_ufunc(PyObject *m, const char *name, PyUFuncGenericFunction *loops, char *types,
+                     int nin, const char *doc) {
+    PyObject *f = PyUFunc_FromFuncAndData(loops, no_data, types, 3, nin, 1, PyUFunc_None, name, doc, 0);
+    if (f == NULL) return -1;
+    if (PyModule_AddObject(m, name, f) < 0) {
+        Py_DECREF(f);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- helpers for the tests and softlearn.benchmarks.rounding */
+
+static PyObject *py_set_fast_path(PyObject *self, PyObject *arg) {
+    (void)self;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+    int old = use_fast_path;
+    use_fast_path = on;
+    return PyBool_FromLong(old);
+}
+
+static PyObject *py_exact_calls(PyObject *self, PyObject *noargs) {
+    (void)self;
+    (void)noargs;
+    return PyLong_FromUnsignedLongLong(exact_calls);
+}
+
+/* approximation(name, precision, x, beta) -> (hi, lo, err): a fast path's raw
+ * output, precision "dd" or "d", for tests/test_bounds.py. */
+static PyObject *py_approximation(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *name, *prec;
+    double x, b = 1.0;
+    if (!PyArg_ParseTuple(args, "ssd|d", &name, &prec, &x, &b)) return NULL;
+    int dd_ = strcmp(prec, "dd") == 0;
+    approx_dd a;
+#define CASE(N, CALL_DD, CALL_D)                                    \
+    if (strcmp(name, N) == 0) {                                     \
+        if (dd_) {                                                  \
+            a = CALL_DD;                                            \
+        } else {                                                    \
+            approx_d s = CALL_D;                                    \
+            a = (approx_dd){s.y, 0.0, s.err};                       \
+        }                                                           \
+    } else
+    CASE("softsign", softsign_dd(x), softsign_d(x))
+    CASE("softsign_grad", softsign_grad_dd(x), softsign_grad_d(x))
+    CASE("softplus", softplus_dd(x, b), softplus_d(x, b))
+    CASE("softplus_grad", sigmoid_dd(x, b), sigmoid_d(x, b))
+    CASE("softplus_inverse", softplus_inverse_dd(x, b), softplus_inverse_d(x, b))
+    CASE("tanh", tanh_dd(x), tanh_d(x))
+    CASE("tanh_grad", tanh_grad_dd(x), tanh_grad_d(x)) {
+        PyErr_Format(PyExc_ValueError, "no function %s", name);
         return NULL;
     }
-    const char *fx = x.format ? x.format : "B", *fy = y.format ? y.format : "B";
-    int ok = x.len == y.len && strcmp(fx, fy) == 0 &&
-             (strcmp(fx, "d") == 0 || strcmp(fx, "f") == 0);
-    if (!ok) {
-        PyErr_Format(PyExc_TypeError,
-                     "x and out must be contiguous float32 or float64 buffers of one "
-                     "dtype and size (got formats %s and %s)", fx, fy);
-    } else if (fx[0] == 'd') {
-        Py_BEGIN_ALLOW_THREADS f64(x.buf, y.buf, x.len / 8);
-        Py_END_ALLOW_THREADS
-    } else {
-        Py_BEGIN_ALLOW_THREADS f32(x.buf, y.buf, x.len / 4);
-        Py_END_ALLOW_THREADS
-    }
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&y);
-    if (!ok) return NULL;
-    Py_RETURN_NONE;
+#undef CASE
+    feclearexcept(FE_ALL_EXCEPT);
+    return Py_BuildValue("ddd", a.hi, a.lo, a.err);
 }
 
-#define WRAPPER(name) \
-    static PyObject *py_##name(PyObject *self, PyObject *args) { \
-        (void)self;                                              \
-        return run(args, name##_f64, name##_f32);                \
-    }
-
-WRAPPER(softsign)
-WRAPPER(softsign_grad)
-WRAPPER(softplus)
-WRAPPER(sigmoid)
-
 static PyMethodDef methods[] = {
-    {"softsign", py_softsign, METH_VARARGS, "softsign(x, out)"},
-    {"softsign_grad", py_softsign_grad, METH_VARARGS, "softsign_grad(x, out)"},
-    {"softplus", py_softplus, METH_VARARGS, "softplus(x, out), beta = 1"},
-    {"sigmoid", py_sigmoid, METH_VARARGS, "sigmoid(x, out): the derivative of softplus"},
+    {"set_fast_path", py_set_fast_path, METH_O,
+     "set_fast_path(on) -> bool: whether float32/float16 try the double path first (default True)."},
+    {"exact_calls", py_exact_calls, METH_NOARGS,
+     "exact_calls() -> int: how many elements have gone to the exact path so far."},
+    {"approximation", py_approximation, METH_VARARGS,
+     "approximation(name, precision, x, beta=1.0) -> (hi, lo, err): a fast path's output."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, MODULE_NAME,
-    "Compiled loops for softsign, softplus and their derivatives (see _kernels.c).", -1,
-    methods,
+    "softlearn's functions as NumPy ufuncs, correctly rounded (see _kernels.c).", -1, methods,
 };
 
 PyMODINIT_FUNC INIT(void) {
-#ifdef KERNELS_AVX2
+#if defined(KERNELS_AVX512) || defined(KERNELS_AVX2)
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
-        PyErr_SetString(PyExc_ImportError, "this CPU has no AVX2 and FMA");
+#endif
+#if defined(KERNELS_AVX512)
+    if (!__builtin_cpu_supports("x86-64-v4")) {
+        PyErr_SetString(PyExc_ImportError, "this CPU is below x86-64-v4 (AVX-512)");
+        return NULL;
+    }
+#elif defined(KERNELS_AVX2)
+    if (!__builtin_cpu_supports("x86-64-v3")) {
+        PyErr_SetString(PyExc_ImportError, "this CPU is below x86-64-v3 (AVX2, FMA)");
         return NULL;
     }
 #endif
-    return PyModule_Create(&module);
+    import_array();
+    import_umath();
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (add_ufunc(m, "softsign", loops_softsign, types_1, 1, "softsign(x), correctly rounded") < 0 ||
+        add_ufunc(m, "softsign_grad", loops_softsign_grad, types_1, 1, "softsign'(x)") < 0 ||
+        add_ufunc(m, "tanh", loops_tanh, types_1, 1, "tanh(x)") < 0 ||
+        add_ufunc(m, "tanh_grad", loops_tanh_grad, types_1, 1, "tanh'(x)") < 0 ||
+        add_ufunc(m, "softplus", loops_softplus, types_3, 3, "softplus(x, beta, threshold)") < 0 ||
+        add_ufunc(m, "softplus_grad", loops_softplus_grad, types_3, 3,
+                  "softplus_grad(x, beta, threshold): sigmoid(beta x)") < 0 ||
+        add_ufunc(m, "softplus_inverse", loops_softplus_inverse, types_2, 2,
+                  "softplus_inverse(y, beta)") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

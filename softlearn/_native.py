@@ -1,16 +1,16 @@
-"""The compiled kernels (softlearn/_kernels.c), where the build produced them.
+"""The compiled ufuncs (softlearn/_kernels.c), where the build produced them.
 
-:func:`loop` gives a compiled loop from the fastest build that imports on this
-CPU (the AVX2 one, then the generic one), or None where there is none: no
-compiler at install time.  Without them every function runs the pure-NumPy
-evaluation of softlearn/_formulas.py, which is just as exact and several
-times slower.  The kernels cover float32 and float64 with the default
-``beta=1`` and no threshold; everything else takes the NumPy path.
+:func:`kernels` gives the module of the best build this CPU runs: AVX-512
+(x86-64-v4), then AVX2 and FMA (x86-64-v3), then the generic build, which
+runs anywhere.  The choice is made once, on first use, and every build gives
+the same bits: each result is the correctly rounded one.  Without any build
+(no C compiler at install time) every function runs the NumPy path of
+softlearn/_numpy_path.py, which is correctly rounded too, more slowly.
 
 The environment variable ``SOFTLEARN_KERNELS`` chooses instead, to test each
-path on one machine: ``numpy`` (no kernels), ``generic`` or ``avx2``.  A build
-that cannot be loaded here raises ImportError on first use rather than
-silently running another one.
+path on one machine: ``numpy`` (no kernels), ``generic``, ``avx2`` or
+``avx512``.  A build that cannot be loaded here raises ImportError on first
+use rather than silently running another one.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ import functools
 import importlib
 import os
 from types import ModuleType
-from typing import Any
 
 #: The builds, fastest first, by their name in ``SOFTLEARN_KERNELS``.
-BUILDS = {"avx2": "softlearn._kernels_avx2", "generic": "softlearn._kernels"}
+BUILDS = {
+    "avx512": "softlearn._kernels_avx512",
+    "avx2": "softlearn._kernels_avx2",
+    "generic": "softlearn._kernels",
+}
 
 
 @functools.cache  # loaded on first use: import softlearn stays as fast as NumPy's
@@ -47,9 +50,3 @@ def kernels() -> ModuleType | None:
         except ImportError:
             continue
     return None
-
-
-def loop(name: str) -> Any:
-    """The compiled loop ``name(x, out)``, or None where softlearn runs on NumPy alone."""
-    module = kernels()
-    return None if module is None else getattr(module, name)

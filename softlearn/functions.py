@@ -1,17 +1,22 @@
 r"""The activation functions and their derivatives, for NumPy.
 
 Every function takes an array-like of any shape (lists, scalars, NumPy arrays,
-0-d and empty arrays included) and returns an array of the same shape.
-Floating dtypes are kept; booleans and integers give float64.  Complex and
-non-numeric inputs raise ``TypeError``.  NaN gives NaN, infinities give the
-limits, finite inputs raise no floating-point warnings, and the input is never
+0-d and empty arrays included) and returns an array of the same shape, as a
+NumPy ufunc does: ``out=`` writes into an array of the result's dtype,
+``where=`` leaves the other elements of ``out`` alone, and ``beta`` and
+``threshold`` may be arrays that broadcast with ``x``.  float16, float32 and
+float64 are kept; booleans and integers give float64.  Complex, non-numeric
+and other floating inputs raise ``TypeError``.  NaN gives NaN, infinities
+give the limits, no floating-point warning is raised, and the input is never
 modified.
 
-Results are within 1 ULP of the exact value for float16, float32 and float64
-(see ``softlearn._arrays`` for how, and ``tests/test_accuracy.py`` for the
-measurement).  The formulas themselves live in ``softlearn._formulas``,
-shared with the PyTorch and Keras adapters; this module adds input handling
-and PyTorch's optional threshold.
+Every result is correctly rounded: the float nearest the exact value (ties to
+even), so within 0.5 ULP, and the same bits on every machine and every path.
+The compiled ufuncs (softlearn/_kernels.c) and the NumPy path used where no
+compiler was available (softlearn/_numpy_path.py) both follow Ziv's strategy:
+a fast approximation with a proven error bound, a rounding test, and exact
+arithmetic for the few inputs the test cannot decide (softlearn/_exact.py).
+``relu`` and ``relu_grad`` are exact by construction.
 """
 
 from __future__ import annotations
@@ -20,16 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from softlearn import _formulas as f
-from softlearn._arrays import (
-    above_threshold,
-    as_real_array,
-    check_beta,
-    check_threshold,
-    evaluate,
-)
-from softlearn._formulas import NUMPY as XP
-from softlearn._native import loop as _loop
+from softlearn import _numpy_path
+from softlearn._arrays import as_real_array, check_beta, check_dtype, check_out, check_threshold
+from softlearn._native import kernels
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -51,7 +49,7 @@ __all__ = [
 # --- softsign
 
 
-def softsign(x: ArrayLike) -> Any:
+def softsign(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Softsign, an odd squashing function with polynomial tails.
 
     .. math::
@@ -67,6 +65,10 @@ def softsign(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         ``x / (1 + |x|)``, in the dtype of ``x`` (float64 for integers).
@@ -79,11 +81,10 @@ def softsign(x: ArrayLike) -> Any:
         >>> softsign([-np.inf, -0.0, np.inf])
         array([-1., -0.,  1.])
     """
-    arr, out_dtype = as_real_array(x, "softsign")
-    return evaluate(lambda z: f.softsign(z, XP), arr, out_dtype, native=_loop("softsign"))
+    return _apply("softsign", x, out=out, where=where)
 
 
-def softsign_grad(x: ArrayLike) -> Any:
+def softsign_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Derivative of :func:`softsign`.
 
     .. math::
@@ -100,6 +101,10 @@ def softsign_grad(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         ``1 / (1 + |x|)**2``, in the dtype of ``x`` (float64 for integers).
@@ -110,15 +115,20 @@ def softsign_grad(x: ArrayLike) -> Any:
         >>> softsign_grad(np.array([-3.0, 0.0, 1.0, 1e8]))
         array([6.2500000e-02, 1.0000000e+00, 2.5000000e-01, 9.9999998e-17])
     """
-    arr, out_dtype = as_real_array(x, "softsign_grad")
-    native = _loop("softsign_grad")
-    return evaluate(lambda z: f.softsign_grad(z, XP), arr, out_dtype, native=native)
+    return _apply("softsign_grad", x, out=out, where=where)
 
 
 # --- softplus
 
 
-def softplus(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) -> Any:
+def softplus(
+    x: ArrayLike,
+    beta: ArrayLike = 1.0,
+    threshold: ArrayLike | None = None,
+    *,
+    out: NDArray[Any] | None = None,
+    where: ArrayLike = True,
+) -> Any:
     r"""Softplus, a smooth version of ReLU.
 
     .. math::
@@ -132,14 +142,20 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) ->
 
     Args:
         x: input array-like.
-        beta: sharpness, a finite number > 0.  The curve is the ReLU kink
+        beta: sharpness, a finite number > 0, or an array of them that
+            broadcasts with ``x``.  The curve is the ReLU kink
             rounded off over a width of about :math:`1/\beta`; as
             :math:`\beta \to \infty` it tends to ``max(x, 0)``.
         threshold: ``None`` (the default) computes the exact value everywhere.
-            A number reproduces the cut-off of ``torch.nn.Softplus``: where
-            ``beta * x > threshold`` (rounded in the dtype of ``x``, as
-            PyTorch does) the result is ``x`` itself.  That is off by about
+            A number (or an array that broadcasts with ``x``) reproduces
+            the cut-off of ``torch.nn.Softplus``: where ``beta * x >
+            threshold`` (rounded in the dtype of ``x``, as PyTorch does) the
+            result is ``x`` itself.  That is off by about
             :math:`e^{-\text{threshold}}/\beta`; use it only for parity.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Shape:
         Input: any shape.  Output: the same shape.
@@ -161,21 +177,17 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) ->
         >>> print(softplus(20.5), softplus(20.5, threshold=20.0))
         20.500000001250154 20.5
     """
-    arr, out_dtype = as_real_array(x, "softplus")
-    b = check_beta(beta)
-    t = check_threshold(threshold)
-
-    def kernel(z: NDArray[Any]) -> NDArray[Any]:
-        y = f.softplus(z, b, XP)
-        if t is None:
-            return y
-        return np.where(above_threshold(z, out_dtype, b, t), z, y)
-
-    native = _loop("softplus") if b == 1.0 and t is None else None
-    return evaluate(kernel, arr, out_dtype, native=native)
+    return _apply("softplus", x, beta, threshold, out=out, where=where)
 
 
-def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = None) -> Any:
+def softplus_grad(
+    x: ArrayLike,
+    beta: ArrayLike = 1.0,
+    threshold: ArrayLike | None = None,
+    *,
+    out: NDArray[Any] | None = None,
+    where: ArrayLike = True,
+) -> Any:
     r"""Derivative of :func:`softplus` with respect to ``x``: the logistic sigmoid.
 
     .. math::
@@ -188,6 +200,10 @@ def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = Non
         beta: as in :func:`softplus`.
         threshold: as in :func:`softplus`; where ``beta * x > threshold`` the
             derivative is 1, the slope of PyTorch's linear branch.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Shape:
         Input: any shape.  Output: the same shape.
@@ -205,21 +221,16 @@ def softplus_grad(x: ArrayLike, beta: float = 1.0, threshold: float | None = Non
         >>> softplus_grad(np.array([-20.0, 0.0, 1.2]))
         array([2.06115362e-09, 5.00000000e-01, 7.68524783e-01])
     """
-    arr, out_dtype = as_real_array(x, "softplus_grad")
-    b = check_beta(beta)
-    t = check_threshold(threshold)
-
-    def kernel(z: NDArray[Any]) -> NDArray[Any]:
-        y = f.sigmoid(z, b, XP)
-        if t is None:
-            return y
-        return np.where(above_threshold(z, out_dtype, b, t), 1, y)
-
-    native = _loop("sigmoid") if b == 1.0 and t is None else None
-    return evaluate(kernel, arr, out_dtype, native=native)
+    return _apply("softplus_grad", x, beta, threshold, out=out, where=where)
 
 
-def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
+def softplus_inverse(
+    y: ArrayLike,
+    beta: ArrayLike = 1.0,
+    *,
+    out: NDArray[Any] | None = None,
+    where: ArrayLike = True,
+) -> Any:
     r"""Inverse of :func:`softplus`: the ``x`` with ``softplus(x, beta) == y``.
 
     .. math::
@@ -239,6 +250,10 @@ def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
     Args:
         y: input array-like, values of softplus.
         beta: as in :func:`softplus`.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Shape:
         Input: any shape.  Output: the same shape.
@@ -259,16 +274,13 @@ def softplus_inverse(y: ArrayLike, beta: float = 1.0) -> Any:
         >>> bool(np.all(softplus_inverse(softplus(x)) == x))
         True
     """
-    arr, out_dtype = as_real_array(y, "softplus_inverse")
-    b = check_beta(beta)
-
-    return evaluate(lambda v: f.softplus_inverse(v, b, XP), arr, out_dtype)
+    return _apply("softplus_inverse", y, beta, out=out, where=where)
 
 
 # --- sigmoid
 
 
-def sigmoid(x: ArrayLike) -> Any:
+def sigmoid(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""The logistic sigmoid, the derivative of :func:`softplus`.
 
     .. math::
@@ -284,6 +296,10 @@ def sigmoid(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         ``1 / (1 + exp(-x))``, in the dtype of ``x`` (float64 for integers).
@@ -294,14 +310,13 @@ def sigmoid(x: ArrayLike) -> Any:
         >>> sigmoid(np.array([-700.0, 0.0, 2.0]))
         array([9.85967654e-305, 5.00000000e-001, 8.80797078e-001])
     """
-    arr, out_dtype = as_real_array(x, "sigmoid")
-    return evaluate(lambda z: f.sigmoid(z, 1.0, XP), arr, out_dtype, native=_loop("sigmoid"))
+    return _apply("softplus_grad", x, 1.0, out=out, where=where, name="sigmoid")
 
 
 # --- the comparison functions
 
 
-def relu(x: ArrayLike) -> Any:
+def relu(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Rectified linear unit, the baseline softplus smooths.
 
     .. math::
@@ -313,6 +328,10 @@ def relu(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         ``max(x, 0)``, in the dtype of ``x`` (float64 for integers); NaN stays NaN.
@@ -322,15 +341,12 @@ def relu(x: ArrayLike) -> Any:
         >>> relu([-2.0, 0.0, 5.0])
         array([0., 0., 5.])
     """
-    arr, out_dtype = as_real_array(x, "relu")
-    return evaluate(_relu, arr, out_dtype)
+    arr, dtype = as_real_array(x, "relu")
+    check_out(out, dtype, "relu")
+    return np.maximum(arr, dtype.type(0), out=out, where=where, dtype=dtype)
 
 
-def _relu(x: NDArray[Any]) -> NDArray[Any]:
-    return np.maximum(x, 0)
-
-
-def relu_grad(x: ArrayLike) -> Any:
+def relu_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Derivative of :func:`relu`, taken as 0 at 0 (PyTorch's convention).
 
     .. math::
@@ -342,6 +358,10 @@ def relu_grad(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         1 where ``x > 0``, else 0, in the dtype of ``x`` (float64 for
@@ -352,15 +372,12 @@ def relu_grad(x: ArrayLike) -> Any:
         >>> relu_grad([-2.0, 0.0, 5.0])
         array([0., 0., 1.])
     """
-    arr, out_dtype = as_real_array(x, "relu_grad")
-    return evaluate(_relu_grad, arr, out_dtype)
+    arr, dtype = as_real_array(x, "relu_grad")
+    check_out(out, dtype, "relu_grad")
+    return np.heaviside(arr, dtype.type(0), out=out, where=where, dtype=dtype)
 
 
-def _relu_grad(x: NDArray[Any]) -> NDArray[Any]:
-    return np.where(np.isnan(x), x, x > 0)
-
-
-def tanh(x: ArrayLike) -> Any:
+def tanh(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Hyperbolic tangent, the function softsign is compared with.
 
     .. math::
@@ -372,6 +389,10 @@ def tanh(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         ``tanh(x)``, in the dtype of ``x`` (float64 for integers).
@@ -381,11 +402,10 @@ def tanh(x: ArrayLike) -> Any:
         >>> tanh([-1.5, 0.0, 9.0])
         array([-0.90514825,  0.        ,  0.99999997])
     """
-    arr, out_dtype = as_real_array(x, "tanh")
-    return evaluate(np.tanh, arr, out_dtype)
+    return _apply("tanh", x, out=out, where=where)
 
 
-def tanh_grad(x: ArrayLike) -> Any:
+def tanh_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Derivative of :func:`tanh`.
 
     .. math::
@@ -400,6 +420,10 @@ def tanh_grad(x: ArrayLike) -> Any:
 
     Args:
         x: input array-like.
+        out: an array of the result's shape and dtype to write the result
+            into, as in NumPy's ufuncs; it is returned.
+        where: a boolean array-like; where False, ``out`` keeps its value
+            (without ``out``, those elements are left uninitialised).
 
     Returns:
         ``1 - tanh(x)**2``, in the dtype of ``x`` (float64 for integers).
@@ -409,5 +433,36 @@ def tanh_grad(x: ArrayLike) -> Any:
         >>> tanh_grad([0.0, 1.0, 30.0])
         array([1.00000000e+00, 4.19974342e-01, 3.50260431e-26])
     """
-    arr, out_dtype = as_real_array(x, "tanh_grad")
-    return evaluate(lambda z: f.tanh_grad(z, XP), arr, out_dtype)
+    return _apply("tanh_grad", x, out=out, where=where)
+
+
+# --- the one way in
+
+_UNARY = ("softsign", "softsign_grad", "tanh", "tanh_grad")
+
+
+def _apply(
+    function: str,
+    x: ArrayLike,
+    beta: Any = None,
+    threshold: Any = None,
+    *,
+    out: NDArray[Any] | None,
+    where: ArrayLike,
+    name: str | None = None,
+) -> Any:
+    """``function`` through the compiled ufunc, or the NumPy path where none was built."""
+    name = name or function
+    arr, dtype = as_real_array(x, name)
+    check_dtype(dtype, name)
+    check_out(out, dtype, name)
+    b = None if function in _UNARY else check_beta(beta)
+    t = check_threshold(threshold)
+    module = kernels()
+    if module is None:
+        return _numpy_path.evaluate(function, arr, dtype, 1.0 if b is None else b, t, out, where)
+    params: list[Any] = [] if b is None else [b]
+    if function in ("softplus", "softplus_grad"):
+        params.append(np.inf if t is None else t)
+    signature = (dtype, *[np.dtype(np.float64)] * len(params), dtype)
+    return getattr(module, function)(arr, *params, out=out, where=where, signature=signature)

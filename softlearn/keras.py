@@ -7,9 +7,10 @@ under the package name ``softlearn``: a model that uses them saves to
 ``.keras`` and loads back, in any process that has imported
 ``softlearn.keras``, with identical outputs.
 
-Values, first and second derivatives are computed by the NumPy core itself
-(through ``tf.numpy_function``), so they are within 1 ULP of the exact value
-in float16, float32 and float64 (bfloat16 goes through float32).  The
+Values and first derivatives are softlearn's NumPy functions themselves
+(through ``tf.numpy_function``), so they are correctly rounded in float16,
+float32 and float64 (bfloat16 goes through float32, within 1 ULP); second
+derivatives are the formulas of softlearn._formulas, within a few ULP.  The
 gradient's product with the incoming gradient is taken in NumPy too:
 TensorFlow's CPU kernels flush subnormal numbers to zero, and a TensorFlow
 multiplication would turn a tiny but exact gradient into 0.
@@ -32,8 +33,8 @@ import numpy as np
 import tensorflow as tf
 
 from softlearn import _formulas as f
+from softlearn import functions as sl
 from softlearn._arrays import check_beta, evaluate
-from softlearn._native import loop as _loop
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
@@ -73,27 +74,23 @@ def _numpy_op(fn: Callable[..., np.ndarray], *tensors: tf.Tensor) -> tf.Tensor:
     return y
 
 
-def _core(kernel: NumpyKernel, native: str | None) -> Callable[[np.ndarray], np.ndarray]:
-    """``kernel`` over a whole array; ``native`` names its compiled loop, used where built."""
-    return lambda a: np.asarray(
-        evaluate(kernel, a, a.dtype, native=None if native is None else _loop(native))
-    )
+def _core(kernel: NumpyKernel) -> Callable[[np.ndarray], np.ndarray]:
+    """A formula of softlearn._formulas over a whole array (the second derivatives)."""
+    return lambda a: np.asarray(evaluate(kernel, a, a.dtype))
 
 
 def _activation(
     name: str,
-    value: NumpyKernel,
-    first: NumpyKernel,
+    value_np: NumpyKernel,
+    first_np: NumpyKernel,
     second: NumpyKernel,
-    native: tuple[str, str] | None = None,
 ) -> Callable[[Any], tf.Tensor]:
     """An element-wise function with exact first and second derivatives.
 
-    ``native`` names the compiled loops of the function and its derivative.
+    ``value_np`` and ``first_np`` are softlearn's correctly rounded functions;
+    ``second`` is the formula of the second derivative.
     """
-    loops = native or (None, None)
-    value_np, first_np = _core(value, loops[0]), _core(first, loops[1])
-    second_np = _core(second, None)
+    second_np = _core(second)
 
     @tf.custom_gradient
     def times_first(dy: tf.Tensor, x: tf.Tensor) -> Any:
@@ -121,10 +118,9 @@ def _activation(
 _NP = f.NUMPY
 _softsign = _activation(
     "softsign",
-    lambda z: f.softsign(z, _NP),
-    lambda z: f.softsign_grad(z, _NP),
+    lambda z: np.asarray(sl.softsign(z)),
+    lambda z: np.asarray(sl.softsign_grad(z)),
     lambda z: f.softsign_grad2(z, _NP),
-    ("softsign", "softsign_grad"),
 )
 _softplus_by_beta: dict[float, Callable[[Any], tf.Tensor]] = {}
 
@@ -133,10 +129,9 @@ def _softplus_fn(beta: float) -> Callable[[Any], tf.Tensor]:
     if beta not in _softplus_by_beta:
         _softplus_by_beta[beta] = _activation(
             "softplus",
-            lambda z: f.softplus(z, beta, _NP),
-            lambda z: f.sigmoid(z, beta, _NP),
+            lambda z: np.asarray(sl.softplus(z, beta)),
+            lambda z: np.asarray(sl.softplus_grad(z, beta)),
             lambda z: f.sigmoid_grad(z, beta, _NP),
-            ("softplus", "sigmoid") if beta == 1.0 else None,
         )
     return _softplus_by_beta[beta]
 

@@ -6,8 +6,8 @@ would have to build a number with a huge exponent take their asymptotic form,
 whose neglected term is below 2**-2000 relative.
 
 The test suite and ``softlearn.benchmarks.accuracy`` use it; so can you, to
-measure another implementation.  It needs mpmath (``pip install "softlearn[reference]"``),
-which ``import softlearn`` does not load.
+measure another implementation.  It needs mpmath, a dependency of softlearn
+(for its exact path) that ``import softlearn`` does not load.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def reference(fn: Callable[..., mp.mpf], x: np.ndarray, **kw: float) -> list[mp.
 #: Errors below this many ULP are ordinary rounding: their exact size depends
 #: on the CPU (its vector width, its C library's exp and log), the failures
 #: above it do not.  The book shows such errors as a bound, never as a figure.
-#: softlearn's own guarantee, within 1 ULP, is shown as that bound.
+#: softlearn's own guarantee, correct rounding (0.5 ULP), is shown as that bound.
 ROUNDING = 4.0
 
 
@@ -138,7 +138,7 @@ def ulps(v: float, portable: bool = False, bound: float | None = None) -> str:
 
     With ``portable``, an error below :data:`ROUNDING` ULP is shown as a bound
     that holds on every machine: ``≤ bound`` where the implementation
-    guarantees one (softlearn's 1 ULP), else ``< 4``.  An error beyond the
+    guarantees one (softlearn's 0.5 ULP), else ``< 4``.  An error beyond the
     guaranteed bound is a failure, and shown as a number.
 
     Example:

@@ -2,10 +2,11 @@ r"""Softsign and Softplus for PyTorch, with exact forward and backward passes.
 
 :class:`Softsign` and :class:`Softplus` are drop-in replacements for
 ``torch.nn.Softsign`` and ``torch.nn.Softplus``; :func:`softsign` and
-:func:`softplus` are the functional forms.  Their forward pass, first and
-second derivatives are the NumPy formulas of ``softlearn``, run on the
-tensor's memory: one formula serves NumPy and PyTorch, and every result is
-within 1 ULP of the exact value (bfloat16 via float32, within 1 ULP too).
+:func:`softplus` are the functional forms.  Their forward pass and first
+derivative are softlearn's NumPy functions, run on the tensor's memory, so
+they are correctly rounded in float16, float32 and float64 (bfloat16 via
+float32, within 1 ULP); the second derivatives are the formulas of
+softlearn._formulas, within a few ULP.
 
 The gradients are analytic.  PyTorch's own softsign gradient is the autograd of
 ``x / (1 + |x|)``, which cancels for large ``|x|`` (every digit is wrong in
@@ -26,8 +27,8 @@ import torch
 from torch import nn
 
 from softlearn import _formulas as f
+from softlearn import functions as sl
 from softlearn._arrays import check_beta, check_threshold, evaluate
-from softlearn._native import loop as _loop
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
@@ -44,25 +45,31 @@ def _check_tensor(x: Any, name: str) -> None:
         )
 
 
-def _run(kernel: Any, x: torch.Tensor, native: str | None = None) -> torch.Tensor:
-    """``kernel`` (a NumPy formula) applied to ``x``, as a new tensor of x's dtype.
+def _run(apply: Any, x: torch.Tensor) -> torch.Tensor:
+    """``apply(arr, out)`` on ``x``'s values, as a new tensor of x's dtype.
 
-    The result is allocated with ``torch.empty_like(x)``, as the operators'
-    fake kernels allocate it, so ``torch.compile`` sees the same layout.
-    ``native`` names the compiled loop of the same function, used where built.
+    ``apply`` writes into ``out``, a NumPy array: one of softlearn's functions
+    (correctly rounded) or :func:`_formula` (the second derivatives).  The
+    result is allocated with ``torch.empty_like(x)``, as the operators' fake
+    kernels allocate it, so ``torch.compile`` sees the same layout.
     """
-    loop = None if native is None else _loop(native)
     out = torch.empty_like(x)
     if x.device.type == "cpu" and x.dtype != torch.bfloat16:
-        arr = x.detach().numpy()
-        evaluate(kernel, arr, arr.dtype, out=out.numpy(), native=loop)
+        apply(x.detach().numpy(), out.numpy())
         return out
     # NumPy has no bfloat16: go through float32, whose result is correctly
     # rounded, so the second rounding keeps bfloat16 within 1 ULP.
     work = x.detach().to(device="cpu", dtype=torch.float32 if x.dtype == torch.bfloat16 else None)
     arr = work.numpy()
-    out.copy_(torch.from_numpy(np.asarray(evaluate(kernel, arr, arr.dtype, native=loop))))
+    res = np.empty_like(arr)
+    apply(arr, res)
+    out.copy_(torch.from_numpy(res))
     return out
+
+
+def _formula(kernel: Any) -> Any:
+    """A formula of softlearn._formulas as an ``apply(arr, out)`` for :func:`_run`."""
+    return lambda arr, out: evaluate(kernel, arr, arr.dtype, out=out)
 
 
 def _cut(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor | None:
@@ -78,36 +85,32 @@ def _cut(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor 
 
 @torch.library.custom_op("softlearn::softsign", mutates_args=())
 def _softsign_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda z: f.softsign(z, _XP), x, "softsign")
+    return _run(lambda a, o: sl.softsign(a, out=o), x)
 
 
 @torch.library.custom_op("softlearn::softsign_grad", mutates_args=())
 def _softsign_grad_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda z: f.softsign_grad(z, _XP), x, "softsign_grad")
+    return _run(lambda a, o: sl.softsign_grad(a, out=o), x)
 
 
 @torch.library.custom_op("softlearn::softsign_grad2", mutates_args=())
 def _softsign_grad2_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda z: f.softsign_grad2(z, _XP), x)
+    return _run(_formula(lambda z: f.softsign_grad2(z, _XP)), x)
 
 
 @torch.library.custom_op("softlearn::softplus", mutates_args=())
 def _softplus_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    y = _run(lambda z: f.softplus(z, beta, _XP), x, "softplus" if beta == 1.0 else None)
-    cut = _cut(x, beta, threshold)
-    return y if cut is None else y.copy_(torch.where(cut, x, y))
+    return _run(lambda a, o: sl.softplus(a, beta, threshold, out=o), x)
 
 
 @torch.library.custom_op("softlearn::softplus_grad", mutates_args=())
 def _softplus_grad_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    y = _run(lambda z: f.sigmoid(z, beta, _XP), x, "sigmoid" if beta == 1.0 else None)
-    cut = _cut(x, beta, threshold)
-    return y if cut is None else y.masked_fill_(cut, 1)
+    return _run(lambda a, o: sl.softplus_grad(a, beta, threshold, out=o), x)
 
 
 @torch.library.custom_op("softlearn::softplus_grad2", mutates_args=())
 def _softplus_grad2_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    y = _run(lambda z: f.sigmoid_grad(z, beta, _XP), x)
+    y = _run(_formula(lambda z: f.sigmoid_grad(z, beta, _XP)), x)
     cut = _cut(x, beta, threshold)
     return y if cut is None else y.masked_fill_(cut, 0)
 
@@ -150,7 +153,7 @@ _softplus_grad_op.register_autograd(_chain(_softplus_grad2_op), setup_context=_s
 def softsign(x: torch.Tensor) -> torch.Tensor:
     r"""Softsign of a tensor, :math:`x / (1 + |x|)`, with an exact gradient.
 
-    Like ``torch.nn.functional.softsign``, but within 1 ULP everywhere,
+    Like ``torch.nn.functional.softsign``, but correctly rounded everywhere,
     ``softsign(±inf) = ±1`` rather than NaN, and a gradient
     :math:`1/(1+|x|)^2` that keeps its digits for large :math:`|x|`.
 
@@ -240,7 +243,7 @@ class Softplus(nn.Module):
         \text{Softplus}(x) = \frac{1}{\beta} \log\bigl(1 + e^{\beta x}\bigr)
 
     A drop-in replacement for ``torch.nn.Softplus``.  With the default
-    ``threshold=None`` the result and its gradient are within 1 ULP
+    ``threshold=None`` the result and its gradient are correctly rounded
     everywhere; ``torch.nn.Softplus`` instead returns ``x`` where
     ``beta * x > 20``, which is off by :math:`e^{-20}/\beta` (about 6e5 ULP
     in float64 at :math:`x = 20`).  Pass ``threshold=20`` to reproduce that

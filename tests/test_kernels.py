@@ -1,12 +1,13 @@
-"""The compiled kernels: built, dispatched, fed correctly, and matching the fallback.
+"""The compiled ufuncs: built, dispatched, behaving as ufuncs, giving every other path's bits.
 
-Their accuracy is measured with everything else in tests/test_accuracy.py,
-which runs every float32/float64 case through both the kernels and the
-pure-NumPy evaluation.
+Their accuracy is measured with everything else in tests/test_accuracy.py
+(every build this CPU runs, and the NumPy path, against mpmath) and their
+error bounds in tests/test_bounds.py.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import pathlib
 import platform
@@ -17,24 +18,30 @@ import numpy as np
 import pytest
 
 import softlearn as sl
+import softlearn._exact
 from softlearn import _native
 from softlearn import reference as ref
+from softlearn.benchmarks.rounding import FUNCTIONS, compare_paths, compute, paths
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-LOOPS = {
-    "softsign": sl.softsign,
-    "softsign_grad": sl.softsign_grad,
-    "softplus": sl.softplus,
-    "sigmoid": sl.softplus_grad,
-}
+
+# x86-64 levels, as the builds require them (the flags /proc/cpuinfo names)
+_V3 = {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}
+_V4 = _V3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
 
 
-def _cpu_has_avx2() -> bool:
+def _cpu_flags() -> set[str]:
     try:
-        flags = pathlib.Path("/proc/cpuinfo").read_text().split()
+        return set(pathlib.Path("/proc/cpuinfo").read_text().split())
     except OSError:
-        return False
-    return "avx2" in flags and "fma" in flags
+        return set()
+
+
+def _best_build() -> str:
+    flags = _cpu_flags()
+    if platform.machine() != "x86_64":
+        return "generic"
+    return "avx512" if _V4 <= flags else "avx2" if _V3 <= flags else "generic"
 
 
 def test_tables_match_their_generator():
@@ -45,49 +52,80 @@ def test_tables_match_their_generator():
     assert (ROOT / "softlearn" / "_tables.h").read_text() == module.header()
 
 
-@pytest.mark.skipif(platform.machine() != "x86_64", reason="the AVX2 build is x86-64 only")
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the AVX builds are x86-64 only")
 def test_kernels_are_built_and_the_fastest_is_used():
-    # A silently failed build (optional=True) would leave only the fallback.
+    # A silently failed build (optional=True) would leave only the NumPy path.
     module = _native.kernels()
     assert module is not None, "softlearn._kernels was not built: is a C compiler installed?"
-    expected = "softlearn._kernels_avx2" if _cpu_has_avx2() else "softlearn._kernels"
-    assert module.__name__ == expected
+    assert module.__name__ == _native.BUILDS[_best_build()]
 
 
-@pytest.mark.parametrize("name", LOOPS)
-@pytest.mark.parametrize("module", ["softlearn._kernels", "softlearn._kernels_avx2"])
-def test_generic_and_avx2_builds_agree_bit_for_bit(name, module):
-    if module.endswith("avx2") and not _cpu_has_avx2():
-        pytest.skip("this CPU has no AVX2")
-    kern = importlib.import_module(module)
-    rng = np.random.default_rng(7)
-    for dtype in (np.float32, np.float64):
-        x = np.concatenate(
-            [
-                rng.standard_normal(20000) * 30,
-                np.frombuffer(rng.bytes(8 * 20000), dtype=np.float64),
-                [0.0, -0.0, np.inf, -np.inf, np.nan, 40.0, -40.0, -745.0, 1e300],
-            ]
-        )
-        with np.errstate(over="ignore", invalid="ignore"):  # beyond float32, NaN patterns
-            x = x.astype(dtype)
-        out = np.empty_like(x)
-        getattr(kern, name)(x, out)
-        with np.errstate(invalid="ignore"):
-            np.testing.assert_array_equal(out, LOOPS[name](x))
+def test_every_path_gives_the_same_bits():
+    """Every build this CPU runs, and the NumPy path, on a sample of every function."""
+    names = paths()
+    assert "numpy" in names and len(names) >= 2
+    report = compare_paths(n=4000, seed=20261129)
+    for line in report.lines:
+        print(line)
+    assert report.disagreements == 0
 
 
-@pytest.mark.parametrize("name", LOOPS)
+@pytest.mark.parametrize("name", FUNCTIONS)
 def test_layouts_give_the_same_bits(name):
-    fn = LOOPS[name]
+    fn = getattr(sl, name)
     x = np.random.default_rng(3).standard_normal((64, 33)) * 25
+    if name == "softplus_inverse":
+        x = np.abs(x)
     want = fn(x)
     np.testing.assert_array_equal(fn(x.T), want.T)  # Fortran order
     np.testing.assert_array_equal(fn(x[:, ::2]), want[:, ::2])  # strided
     np.testing.assert_array_equal(fn(x.astype(">f8")), want)  # byte-swapped
     np.testing.assert_array_equal(fn(x.astype(np.float32)), fn(x.astype(np.float32).copy()))
-    ints = np.arange(-50, 50)
+    ints = np.arange(0 if name == "softplus_inverse" else -50, 50)
     np.testing.assert_array_equal(fn(ints), fn(ints.astype(np.float64)))
+
+
+def test_out_where_and_broadcasting_behave_as_in_numpy_ufuncs():
+    x = np.linspace(-4, 4, 12).reshape(3, 4)
+    out = np.full_like(x, 7.0)
+    got = sl.softplus(x, out=out, where=x > 0)
+    assert got is out
+    np.testing.assert_array_equal(out[x > 0], sl.softplus(x)[x > 0])
+    assert np.all(out[x <= 0] == 7.0)
+    # in place
+    y = x.copy()
+    sl.softsign(y, out=y)
+    np.testing.assert_array_equal(y, sl.softsign(x))
+    # beta and threshold broadcast like the other arguments of a ufunc
+    betas = np.array([1.0, 2.0, 3.0])[:, None]
+    np.testing.assert_array_equal(sl.softplus(x[0], betas)[2], sl.softplus(x[0], 3.0))
+    thr = np.array([0.5, 100.0])[:, None]
+    cut = sl.softplus(x[2], 1.0, thr)
+    np.testing.assert_array_equal(cut[1], sl.softplus(x[2]))
+    np.testing.assert_array_equal(cut[0], np.where(x[2] > 0.5, x[2], sl.softplus(x[2])))
+    # a 0-d input gives a NumPy scalar, as ufuncs do
+    assert isinstance(sl.softplus(np.float32(1.0)), np.float32)
+
+
+def test_out_of_another_dtype_is_refused():
+    # A cast into it would round a second time.
+    with pytest.raises(TypeError, match="out must have the result's dtype float64; got float32"):
+        sl.softplus(np.zeros(4), out=np.zeros(4, np.float32))
+    with pytest.raises(TypeError, match="out must be a NumPy array"):
+        sl.softplus(np.zeros(4), out=[0.0] * 4)
+
+
+def test_an_error_on_the_exact_path_is_raised(monkeypatch):
+    if _native.kernels() is None:
+        pytest.skip("no compiled kernels here")
+
+    def fail(*args):
+        raise RuntimeError("the exact path failed")
+
+    monkeypatch.setattr(softlearn._exact, "correctly_rounded", fail)
+    # subnormal float64 results always take the exact path
+    with pytest.raises(RuntimeError, match="the exact path failed"):
+        sl.sigmoid(np.array([-720.0]))
 
 
 def test_special_values():
@@ -106,25 +144,13 @@ def test_special_values():
         same(sl.softplus_grad(xs), [0.5, 0.5, 1, 0, np.nan])
 
 
-def test_subnormal_results_within_one_ulp():
-    # Where softplus(x) = e**x turns subnormal the kernels scale twice.
+def test_subnormal_results_correctly_rounded():
+    # Where softplus(x) = e**x turns subnormal; float64 sends these to the exact path.
     for dtype, lo, hi in ((np.float64, -745.2, -700.0), (np.float32, -104.0, -85.0)):
-        x = np.linspace(lo, hi, 3001).astype(dtype)
+        x = np.linspace(lo, hi, 1501).astype(dtype)
         for fn, rf in ((sl.softplus, ref.softplus), (sl.softplus_grad, ref.sigmoid)):
             err = ref.ulp_errors(fn(x), ref.reference(rf, x))
-            assert err.max() <= 1.0, (fn.__name__, dtype, float(x[np.argmax(err)]))
-
-
-def test_wrong_buffers_raise_type_error():
-    kern = _native.kernels()
-    if kern is None:
-        pytest.skip("no compiled kernels on this platform")
-    x = np.zeros(4)
-    for out in (np.zeros(4, np.float32), np.zeros(3), np.zeros(4, np.int64)):
-        with pytest.raises(TypeError, match="float32 or float64"):
-            kern.softplus(x, out)
-    with pytest.raises((TypeError, ValueError, BufferError)):
-        kern.softplus(x, np.zeros(8)[::2])
+            assert err.max() <= 0.5, (fn.__name__, dtype, float(x[np.argmax(err)]))
 
 
 def _kernels_under(value: str) -> subprocess.CompletedProcess[str]:
@@ -138,10 +164,11 @@ def test_the_environment_variable_turns_the_kernels_off():
     assert out.stdout.strip() == "None", out.stderr
 
 
-@pytest.mark.parametrize("build", ["generic", "avx2"])
+@pytest.mark.parametrize("build", list(_native.BUILDS))
 def test_the_environment_variable_forces_each_build(build):
     out = _kernels_under(build)
-    if build == "avx2" and not _cpu_has_avx2():
+    order = list(_native.BUILDS)
+    if order.index(build) < order.index(_best_build()):
         assert "cannot be loaded here" in out.stderr
     else:
         assert out.stdout.strip() == _native.BUILDS[build], out.stderr
@@ -150,4 +177,25 @@ def test_the_environment_variable_forces_each_build(build):
 def test_an_unknown_choice_is_an_error():
     out = _kernels_under("fast")
     assert out.returncode != 0
-    assert "SOFTLEARN_KERNELS must be one of numpy, avx2, generic" in out.stderr
+    assert "SOFTLEARN_KERNELS must be one of numpy, avx512, avx2, generic" in out.stderr
+
+
+def test_the_hard_cases_on_every_path():
+    """The float64 inputs nearest a rounding boundary that the search found (rounding.py)."""
+    import json
+
+    from softlearn._exact import correctly_rounded
+    from softlearn.benchmarks.rounding import HARD_CASES, same_bits
+
+    cases = json.loads(HARD_CASES.read_text())
+    assert set(cases) == set(FUNCTIONS)
+    checked = 0
+    for name, items in cases.items():
+        for x, beta, _distance in items:
+            want = np.float64(correctly_rounded(name, x, beta, "d"))
+            for path in paths():
+                got = compute(path, name, np.array([x]), beta)[0]
+                assert same_bits(got, want), (name, x, beta, path, got, want)
+            checked += 1
+    print(f"{checked} hard cases, {len(paths())} paths")
+    assert checked >= 7 * 32

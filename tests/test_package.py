@@ -1,4 +1,4 @@
-"""Packaging: one version, py.typed shipped, a clean wheel, NumPy as the only dependency."""
+"""Packaging: one version, py.typed shipped, a clean wheel, needing only NumPy and mpmath."""
 
 import importlib.metadata
 import importlib.resources
@@ -75,15 +75,23 @@ def test_wheel_contents(wheel: Path, capsys: pytest.CaptureFixture[str]) -> None
     _report(capsys, f"wheel {wheel.name}: {size_kib:.1f} KiB, {len(names)} files")
 
 
-def test_wheel_requires_numpy_only(wheel: Path) -> None:
+def test_wheel_requires_numpy_and_mpmath_only(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         (meta_name,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
         meta = Parser().parsestr(zf.read(meta_name).decode())
     assert meta["Version"] == softlearn.__version__
     requires = [Requirement(r) for r in meta.get_all("Requires-Dist") or []]
     core = [r for r in requires if r.marker is None or "extra" not in str(r.marker)]
-    assert [r.name for r in core] == ["numpy"], [str(r) for r in core]
+    assert sorted(r.name for r in core) == ["mpmath", "numpy"], [str(r) for r in core]
     assert {"torch", "tensorflow", "plot"} <= set(meta.get_all("Provides-Extra") or [])
+
+
+PROBE = """
+import softlearn
+from softlearn import _native
+y = float(softlearn.softplus(-2.0))
+print(softlearn.__version__, softlearn.__file__, _native.kernels().__name__, repr(y))
+"""
 
 
 @pytest.mark.slow
@@ -112,18 +120,20 @@ def test_pip_install_into_fresh_venv(tmp_path: Path, capsys: pytest.CaptureFixtu
     installed = {p["name"].lower(): p["version"] for p in json.loads(listing.stdout)}
     for tool in ("pip", "setuptools", "wheel"):
         installed.pop(tool, None)
-    assert set(installed) == {"numpy", "softlearn"}, installed
+    assert set(installed) == {"mpmath", "numpy", "softlearn"}, installed
 
     # Run outside the repo, so the installed copy is the one imported.
     check = subprocess.run(
-        [str(py), "-c", "import softlearn; print(softlearn.__version__, softlearn.__file__)"],
+        [str(py), "-c", PROBE],
         cwd=tmp_path,
         check=True,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    version, location = check.stdout.split()
+    version, location, build, value = check.stdout.split()
+    assert build.startswith("softlearn._kernels"), "the compiled kernels were not built"
+    assert value == repr(float.fromhex("0x1.03f2d54301d49p-3"))  # softplus(-2), correctly rounded
     assert version == softlearn.__version__
     assert Path(location).is_relative_to(venv)
     _report(

@@ -35,4 +35,7 @@ def one_thread() -> None:
         )
 
 
-one_thread()
+# SOFTLEARN_BENCH_THREADS=default leaves the frameworks their thread pools
+# (python -m softlearn.benchmarks.speed --threads sets it).
+if os.environ.get("SOFTLEARN_BENCH_THREADS") != "default":
+    one_thread()

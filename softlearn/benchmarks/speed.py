@@ -1,6 +1,7 @@
 """Speed of softlearn, PyTorch, TensorFlow and the naive NumPy formulas, side by side.
 
-    .venv/bin/python -m softlearn.benchmarks.speed
+    .venv/bin/python -m softlearn.benchmarks.speed            # one thread
+    .venv/bin/python -m softlearn.benchmarks.speed --threads  # the frameworks on every core
 
 One thread, 10**7 elements, float32 and float64.  Every call allocates its
 result, as a user's call does.  Each time is the median of 7 runs after a
@@ -9,8 +10,17 @@ and TensorFlow on the same function, and to a plain copy of the input (the
 floor for anything that reads x and writes y).  For the derivatives the
 frameworks run their gradient kernels (``softplus_backward``,
 ``SoftsignGrad``, ``SoftplusGrad``) or, for PyTorch's softsign, which has
-none, the backward pass autograd records.  Peak extra memory is what NumPy
+none, the backward pass autograd records; ``torch.sigmoid`` and
+``tf.math.sigmoid``, which compute the derivative of softplus too, count
+among the frameworks for ``softplus_grad``.  Peak extra memory is what NumPy
 allocates during the call beyond the result (``tracemalloc``).
+
+:func:`own_table` compares softlearn with itself and with NumPy: softplus
+with ``beta`` and ``threshold`` against plain softplus, the inverse against
+softplus, and tanh, relu and their derivatives against NumPy's own
+functions.  softlearn computes on one thread; with ``--threads`` the
+frameworks keep their default thread pools (the ratios then say what a user
+with every core gets).
 """
 
 from __future__ import annotations
@@ -60,6 +70,10 @@ def candidates(x: np.ndarray) -> dict[str, dict[str, Callable[[], object]]]:
     def softsign_backward() -> object:
         return torch.autograd.grad(soft_t, xr, ones_t, retain_graph=True)
 
+    def fastest_of(*fns: Callable[[], object]) -> Callable[[], object]:
+        # Timed below as one entry: the faster of the two, measured now.
+        return min(fns, key=lambda f: median_seconds(f, 3))
+
     return {
         "softlearn": {
             "softsign": lambda: sl.softsign(x),
@@ -71,13 +85,19 @@ def candidates(x: np.ndarray) -> dict[str, dict[str, Callable[[], object]]]:
             "softsign": lambda: F.softsign(xt),
             "softsign_grad": softsign_backward,
             "softplus": lambda: F.softplus(xt),
-            "softplus_grad": lambda: torch.ops.aten.softplus_backward(ones_t, xt, 1.0, 20.0),
+            "softplus_grad": fastest_of(
+                lambda: torch.ops.aten.softplus_backward(ones_t, xt, 1.0, 20.0),
+                lambda: torch.sigmoid(xt),
+            ),
         },
         "TensorFlow": {
             "softsign": lambda: tf.nn.softsign(xf),
             "softsign_grad": lambda: tf.raw_ops.SoftsignGrad(gradients=ones_f, features=xf),
             "softplus": lambda: tf.nn.softplus(xf),
-            "softplus_grad": lambda: tf.raw_ops.SoftplusGrad(gradients=ones_f, features=xf),
+            "softplus_grad": fastest_of(
+                lambda: tf.raw_ops.SoftplusGrad(gradients=ones_f, features=xf),
+                lambda: tf.math.sigmoid(xf),
+            ),
         },
         "naive NumPy": {
             "softsign": lambda: x / (1 + np.abs(x)),
@@ -88,18 +108,22 @@ def candidates(x: np.ndarray) -> dict[str, dict[str, Callable[[], object]]]:
     }
 
 
-def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, Any]]:
+def table(n: int = N, repeats: int = REPEATS, memory_n: int | None = None) -> list[dict[str, Any]]:
+    """The timings on ``n`` elements; the memory on ``memory_n`` (default ``n``)."""
     rows: list[dict[str, Any]] = []
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         x = (rng.standard_normal(n) * 10).astype(dtype)
+        xm = x if memory_n is None else (rng.standard_normal(memory_n) * 10).astype(dtype)
         copy = median_seconds(x.copy, repeats)
         cands = candidates(x)
+        mem_cands = cands if memory_n is None else candidates(xm)
         for fname in FUNCTIONS:
             with np.errstate(all="ignore"):
                 times = {lib: median_seconds(c[fname], repeats) for lib, c in cands.items()}
                 memory = {
-                    lib: peak_extra_bytes(cands[lib][fname]) for lib in ("softlearn", "naive NumPy")
+                    lib: peak_extra_bytes(mem_cands[lib][fname])
+                    for lib in ("softlearn", "naive NumPy")
                 }
             fastest = min(times["PyTorch"], times["TensorFlow"])
             for lib, t in times.items():
@@ -112,7 +136,7 @@ def table(n: int = N, repeats: int = REPEATS) -> list[dict[str, Any]]:
                         "vs fastest framework": t / fastest,
                         "vs copy": t / copy,
                         "extra MiB": memory[lib] / 2**20 if lib in memory else None,
-                        "extra arrays": memory[lib] / x.nbytes if lib in memory else None,
+                        "extra arrays": memory[lib] / xm.nbytes if lib in memory else None,
                     }
                 )
     return rows
@@ -159,12 +183,63 @@ def memory(rows: list[dict[str, Any]]) -> Table:
     return Table(["extra memory (arrays of the input's size)", "softlearn", "naive NumPy"], out)
 
 
-def main() -> None:
-    print(f"{N:.0e} elements, one thread, median of {REPEATS}; ratios from the same run\n")
+#: softlearn against itself and NumPy: (name, softlearn's call, the reference call, target)
+def own_cases(x: np.ndarray) -> list[tuple[str, Callable[[], object], Callable[[], object], float]]:
+    y = np.abs(x) + 0.1  # softplus_inverse's domain
+    one = x.dtype.type(1)
+    return [
+        ("softplus beta=2 / softplus", lambda: sl.softplus(x, 2.0), lambda: sl.softplus(x), 1.2),
+        (
+            "softplus threshold=20 / softplus",
+            lambda: sl.softplus(x, threshold=20.0),
+            lambda: sl.softplus(x),
+            1.2,
+        ),
+        (
+            "softplus_inverse / softplus",
+            lambda: sl.softplus_inverse(y),
+            lambda: sl.softplus(x),
+            2.0,
+        ),
+        ("tanh / np.tanh", lambda: sl.tanh(x), lambda: np.tanh(x), 1.5),
+        ("tanh_grad / 1 - np.tanh**2", lambda: sl.tanh_grad(x), lambda: one - np.tanh(x) ** 2, 1.5),
+        ("relu / np.maximum", lambda: sl.relu(x), lambda: np.maximum(x, 0), 1.5),
+        ("relu_grad / np.heaviside", lambda: sl.relu_grad(x), lambda: np.heaviside(x, 0), 1.5),
+    ]
+
+
+def own_table(n: int = N, repeats: int = REPEATS) -> Table:
+    rows = []
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        x = (rng.standard_normal(n) * 10).astype(dtype)
+        for name, mine, theirs, target in own_cases(x):
+            with np.errstate(all="ignore"):
+                ratio = median_seconds(mine, repeats) / median_seconds(theirs, repeats)
+            rows.append([f"{name}, {np.dtype(dtype).name}", f"{ratio:.2f}", f"{target:g}"])
+    return Table(["time ratio", "measured", "target"], rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import os
+    import subprocess
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    threads = "--threads" in args
+    if threads and os.environ.get("SOFTLEARN_BENCH_THREADS") != "default":
+        # The thread pools are fixed when the frameworks are imported: start afresh.
+        env = {**os.environ, "SOFTLEARN_BENCH_THREADS": "default"}
+        cmd = [sys.executable, "-m", "softlearn.benchmarks.speed", "--threads"]
+        raise SystemExit(subprocess.run(cmd, env=env, check=False).returncode)
+    who = "the frameworks on their default threads" if threads else "one thread"
+    print(f"{N:.0e} elements, {who}, median of {REPEATS}; ratios from the same run\n")
     rows = table()
     print(summary(rows))
     print()
     print(memory(rows))
+    print()
+    print(own_table())
 
 
 if __name__ == "__main__":
