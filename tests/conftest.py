@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -15,6 +16,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+import softlearn.functions
+from softlearn import _native
+from softlearn.benchmarks.rounding import paths
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,6 +68,18 @@ def build_book(source: Path, out: Path, *flags: str) -> Build:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     seconds = time.perf_counter() - start
     return Build(proc.returncode, proc.stdout + proc.stderr, seconds, out / "_build" / "html")
+
+
+@pytest.fixture(params=paths())
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run softlearn's functions through one compiled build, or through the NumPy path.
+
+    Every build this CPU runs, and the NumPy path (``softlearn.benchmarks.rounding.paths``).
+    """
+    name: str = request.param
+    module = None if name == "numpy" else importlib.import_module(_native.BUILDS[name])
+    monkeypatch.setattr(softlearn.functions, "kernels", lambda: module)
+    return name
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ summary.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 
@@ -17,24 +16,10 @@ import pytest
 from conftest import ACCURACY
 
 import softlearn as sl
-from softlearn import _native
 from softlearn import reference as ref
-from softlearn.benchmarks.rounding import paths
 from softlearn.inputs import all_finite, hard_inputs
 
 BOUND = 0.5  # ULP: correctly rounded
-
-
-BACKENDS = paths()  # the compiled builds this CPU runs, and the NumPy path
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, monkeypatch):
-    """Run softlearn's functions through one build, or through the NumPy path."""
-    name = request.param
-    module = None if name == "numpy" else importlib.import_module(_native.BUILDS[name])
-    monkeypatch.setattr(sl.functions, "kernels", lambda: module)
-    return name
 
 
 def _log_tiny(dtype: type) -> list[float]:

@@ -85,7 +85,7 @@ def test_layouts_give_the_same_bits(name):
     np.testing.assert_array_equal(fn(ints), fn(ints.astype(np.float64)))
 
 
-def test_out_where_and_broadcasting_behave_as_in_numpy_ufuncs():
+def test_out_where_and_broadcasting_behave_as_in_numpy_ufuncs(backend):
     x = np.linspace(-4, 4, 12).reshape(3, 4)
     out = np.full_like(x, 7.0)
     got = sl.softplus(x, out=out, where=x > 0)
