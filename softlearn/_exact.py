@@ -21,11 +21,11 @@ import threading
 from fractions import Fraction
 from typing import Any
 
-#: Significand bits (with the leading one), smallest normal exponent, largest finite value.
+#: Significand bits (with the leading one), smallest and largest normal exponents.
 FORMATS = {
-    "e": (11, -14, 65504.0),
-    "f": (24, -126, 3.4028234663852886e38),
-    "d": (53, -1022, 1.7976931348623157e308),
+    "e": (11, -14, 15),
+    "f": (24, -126, 127),
+    "d": (53, -1022, 1023),
 }
 
 _LOCK = threading.Lock()  # mpmath's precision is global state
@@ -34,7 +34,7 @@ _MAX_PREC = 1 << 17
 
 def round_fraction(value: Fraction, kind: str) -> float:
     """``value`` rounded to the nearest float of format ``kind`` ("e", "f", "d"), ties to even."""
-    bits, emin, top = FORMATS[kind]
+    bits, emin, emax = FORMATS[kind]
     if value == 0:
         return 0.0
     sign = -1.0 if value < 0 else 1.0
@@ -44,10 +44,11 @@ def round_fraction(value: Fraction, kind: str) -> float:
         e -= 1  # now 2**e <= a < 2**(e+1)
     q = max(e, emin) - (bits - 1)  # the spacing of the format at a is 2**q
     n = round(a / Fraction(2) ** q)  # Fraction rounds half to even
-    result = math.ldexp(float(n), q) if n < 2**bits else math.ldexp(float(n // 2), q + 1)
-    if result > top:
+    if n == 2**bits:  # rounded up into the next binade
+        n, q = n // 2, q + 1
+    if q + bits - 1 > emax:  # beyond the largest finite value: checked before ldexp overflows
         return sign * math.inf
-    return sign * result
+    return sign * math.ldexp(float(n), q)
 
 
 def correctly_rounded(name: str, x: float, beta: float, kind: str) -> float:

@@ -199,3 +199,30 @@ def test_the_hard_cases_on_every_path():
             checked += 1
     print(f"{checked} hard cases, {len(paths())} paths")
     assert checked >= 7 * 32
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "beta"),
+    [
+        # beta so small that clamping |x| or beta |x| would change the result
+        ("softplus_grad", 1.162941958872971e136, 2.0**-500),
+        ("softplus_grad", -1.162941958872971e136, 2.0**-500),
+        ("softplus", 1.162941958872971e136, 2.0**-500),
+        ("softplus", -(2.0**510), 2.0**-500),
+        ("softplus", -1.07e301, 2.0**-500),
+        ("softplus", -(2.0**400), 2.0**-359),
+        ("softplus_grad", 2.0**401, 2.0**-359),
+        ("softplus_inverse", 2.0**370, 2.0**-359),
+        # results that overflow
+        ("softplus", 0.0, 5e-324),
+        ("softplus", -1.0, 1e-320),
+        ("softplus_inverse", 1e-300, 1e-310),
+    ],
+)
+def test_extreme_beta_on_every_path(name, x, beta):
+    fns = {"softplus": ref.softplus, "softplus_grad": ref.sigmoid}
+    fns["softplus_inverse"] = ref.softplus_inverse
+    exact = fns[name](x, beta)
+    for path in paths():
+        got = compute(path, name, np.array([x]), beta)
+        assert ref.ulp_errors(got, [exact])[0] <= 0.5, (path, got[0], exact)
