@@ -4,13 +4,16 @@ Every function here takes ``x`` in a *working* dtype with at least 11 more
 significand bits than the result will have (see ``softlearn._arrays``),
 ``beta`` (where it has one) as a float or an array broadcastable with ``x``, and
 ``xp``, a namespace with the few element-wise functions the formulas use:
-``abs exp expm1 log log1p sign isinf where relu`` and ``product_error``.
+``abs exp expm1 log log1p tanh sign isinf isfinite where relu`` and
+``product_error``.
 :data:`NUMPY` is the namespace in use.  (The namespace is a parameter so that
 the formulas name exactly which primitives they rely on.)
 
-They are the fast path of softlearn's NumPy path (softlearn/_numpy_path.py),
-where no compiled kernel is built, and the second derivatives of the PyTorch
-and Keras adapters.  Rounding errors of a formula are a few units of the
+softlearn/_definitions.py names them for each activation.  They are the fast
+path of softlearn's NumPy path (softlearn/_numpy_path.py), where no compiled
+kernel is built, and, written in the framework's own ops, the PyTorch adapter
+on devices other than the CPU, the Keras adapter on every backend, and the
+adapters' second and third derivatives.  Rounding errors of a formula are a few units of the
 working precision; the NumPy path bounds them and sends what the bound cannot
 decide to the exact path.  So the choice of formula is about range and
 cancellation: no ``exp`` of a positive number (overflow), no ``1 - tanh**2``
@@ -43,8 +46,16 @@ def softsign_grad(x: Array, xp: Any) -> Array:
 
 
 def softsign_grad2(x: Array, xp: Any) -> Array:
+    # Softsign is C^1 but not C^2: the second derivative jumps from 2 to -2 at
+    # 0, where the sign makes it 0, the mean of the two one-sided limits.
     r = 1 / (1 + xp.abs(x))
     return -2 * xp.sign(x) * (r * r * r)
+
+
+def softsign_grad3(x: Array, xp: Any) -> Array:
+    r = 1 / (1 + xp.abs(x))
+    r2 = r * r
+    return 6 * (r2 * r2)
 
 
 # --- softplus and its derivatives
@@ -81,7 +92,7 @@ def sigmoid(x: Array, beta: Any, xp: Any) -> Array:
     return xp.where(x >= 0, r, e * r)
 
 
-def sigmoid_grad(x: Array, beta: Any, xp: Any) -> Array:
+def softplus_grad2(x: Array, beta: Any, xp: Any) -> Array:
     """``beta * sigmoid(beta x) * sigmoid(-beta x)``: the second derivative of softplus.
 
     Written as ``beta e / (1 + e)**2`` with ``e = e**(-beta |x|)``; the usual
@@ -90,6 +101,15 @@ def sigmoid_grad(x: Array, beta: Any, xp: Any) -> Array:
     e = exp_neg_scaled(xp.abs(x), beta, xp)
     d = 1 + e
     return (beta * e) / (d * d)
+
+
+def softplus_grad3(x: Array, beta: Any, xp: Any) -> Array:
+    """``-beta**2 sign(x) e (1 - e) / (1 + e)**3`` with ``e = e**(-beta |x|)``."""
+    a = xp.abs(x)
+    e = exp_neg_scaled(a, beta, xp)
+    d = 1 + e
+    g = -xp.expm1(-a if _is_one(beta) else -(a * beta))  # 1 - e, which cancels near 0
+    return (-(beta * beta) * xp.sign(x)) * (e * g) / (d * d * d)
 
 
 def softplus_inverse(y: Array, beta: Any, xp: Any) -> Array:
@@ -131,34 +151,64 @@ def tanh_grad(x: Array, xp: Any) -> Array:
     return 4 * e / (d * d)
 
 
+def tanh_grad2(x: Array, xp: Any) -> Array:
+    # -2 tanh(x) tanh'(x), with tanh x = sign(x) (1 - e) / (1 + e).
+    e = xp.exp(-2 * xp.abs(x))
+    d = 1 + e
+    g = -xp.expm1(-2 * xp.abs(x))  # 1 - e, which cancels near 0
+    return -8 * xp.sign(x) * (e * g) / (d * d * d)
+
+
+def tanh_grad3(x: Array, xp: Any) -> Array:
+    # -2 tanh'(x) (tanh'(x) - 2 tanh(x)**2), over the common denominator (1 + e)**4.
+    e = xp.exp(-2 * xp.abs(x))
+    d = 1 + e
+    d2 = d * d
+    g = -xp.expm1(-2 * xp.abs(x))
+    return 16 * e * (g * g - 2 * e) / (d2 * d2)
+
+
+# --- relu
+
+
+def relu_grad(x: Array, xp: Any) -> Array:
+    return xp.relu(xp.sign(x))  # 1 above 0, else 0, in x's dtype; NaN stays NaN
+
+
 # --- the NumPy namespace
 
 
-def _product_error(a: np.ndarray, b: Any, p: np.ndarray) -> np.ndarray:
+def two_product_error(a: Array, b: Array, p: Array, xp: Any, split: float) -> Array:
     """Dekker's two-product: the exact ``a * b - p`` where ``p = fl(a * b)``.
 
-    Where the split overflows (operands near the top of the range) or the
-    product is not finite, the error is taken as 0.
+    ``b`` is an array of ``a``'s dtype, and ``split`` is Veltkamp's factor for
+    that dtype, ``2**ceil(bits / 2) + 1``, which cuts each operand into two
+    halves whose products are exact.  Where the split overflows (operands
+    near the top of the range) or the product is not finite, the error is
+    taken as 0.  Each namespace's ``product_error`` calls this.
     """
-    dt = a.dtype
-    factor = dt.type(2 ** ((np.finfo(dt).nmant + 2) // 2) + 1)  # Veltkamp's split
-    bw = np.asarray(b).astype(dt)
-    ca, cb = factor * a, factor * bw
-    ahi, bhi = ca - (ca - a), cb - (cb - bw)
-    alo, blo = a - ahi, bw - bhi
+    ca, cb = split * a, split * b
+    ahi, bhi = ca - (ca - a), cb - (cb - b)
+    alo, blo = a - ahi, b - bhi
     e = ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo
-    return np.where(np.isfinite(e), e, 0)
+    return xp.where(xp.isfinite(e), e, 0.0)
 
 
-NUMPY = SimpleNamespace(
-    abs=np.abs,
-    exp=np.exp,
-    expm1=np.expm1,
-    log=np.log,
-    log1p=np.log1p,
-    sign=np.sign,
-    isinf=np.isinf,
-    where=np.where,
-    relu=lambda x: np.maximum(x, 0),
-    product_error=_product_error,
-)
+def _product_error(a: np.ndarray, b: Any, p: np.ndarray) -> np.ndarray:
+    dt = a.dtype
+    split = float(2 ** ((np.finfo(dt).nmant + 2) // 2) + 1)
+    return two_product_error(a, np.asarray(b).astype(dt), p, NUMPY, dt.type(split))  # type: ignore[no-any-return]
+
+
+#: The functions the formulas take from ``xp`` that NumPy, torch and keras.ops
+#: all name the same way; ``relu`` and ``product_error`` come on top.
+ELEMENTWISE = ("abs", "exp", "expm1", "log", "log1p", "tanh", "sign", "isinf", "isfinite", "where")
+
+
+def namespace(module: Any, relu: Any, product_error: Any) -> SimpleNamespace:
+    """The ``xp`` of the formulas, taken from ``module`` (numpy, torch, keras.ops)."""
+    ops = {name: getattr(module, name) for name in ELEMENTWISE}
+    return SimpleNamespace(**ops, relu=relu, product_error=product_error)
+
+
+NUMPY = namespace(np, lambda x: np.maximum(x, 0), _product_error)

@@ -25,6 +25,7 @@ import numpy as np
 
 from softlearn import _formulas as f
 from softlearn._arrays import CHUNK, WORK, above_threshold
+from softlearn._definitions import DEFINITIONS
 from softlearn._exact import correctly_rounded
 from softlearn._formulas import NUMPY as XP
 
@@ -39,13 +40,9 @@ if TYPE_CHECKING:
 BOUND = {"float64": 256, "longdouble": 8}
 
 _FORMULAS = {
-    "softsign": lambda x, b: f.softsign(x, XP),
-    "softsign_grad": lambda x, b: f.softsign_grad(x, XP),
-    "softplus": lambda x, b: f.softplus(x, b, XP),
-    "softplus_grad": lambda x, b: f.sigmoid(x, b, XP),
-    "softplus_inverse": lambda x, b: f.softplus_inverse(x, b, XP),
-    "tanh": lambda x, b: np.tanh(x),
-    "tanh_grad": lambda x, b: f.tanh_grad(x, XP),
+    **{d.kernel: d.value for d in DEFINITIONS.values() if d.kernel},
+    **{d.grad_kernel: d.grad for d in DEFINITIONS.values() if d.grad_kernel},
+    "softplus_inverse": f.softplus_inverse,
 }
 
 _KIND = {np.dtype(np.float16): "e", np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
@@ -100,7 +97,7 @@ def _chunk(name: str, x: NDArray[Any], beta: Any, dtype: np.dtype[Any], work: An
         res = np.empty(x.shape, dtype)
         undecided = np.ones(x.shape, bool)
     else:
-        approx = _FORMULAS[name](x, beta)
+        approx = _FORMULAS[name](x, beta, XP)
         res = approx.astype(dtype)
         undecided = ~_decided(approx, dtype, name, x)
     betas = np.broadcast_to(np.asarray(beta, np.float64), x.shape)

@@ -24,6 +24,7 @@ import mpmath as mp
 import numpy as np
 
 from softlearn import functions as F
+from softlearn._definitions import DEFINITIONS
 from softlearn.reference import logspace, slope
 from softlearn.registry import get
 
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 #: The four activations of the chapter, by registry name.
-ACTIVATIONS = ("relu", "softplus", "softsign", "tanh")
+ACTIVATIONS = tuple(sorted(DEFINITIONS))
 
 
 # --- tails

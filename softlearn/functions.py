@@ -27,6 +27,7 @@ import numpy as np
 
 from softlearn import _numpy_path
 from softlearn._arrays import as_real_array, check_beta, check_dtype, check_out, check_threshold
+from softlearn._definitions import DEFINITIONS
 from softlearn._native import kernels
 
 if TYPE_CHECKING:
@@ -438,7 +439,7 @@ def tanh_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike
 
 # --- the one way in
 
-_UNARY = ("softsign", "softsign_grad", "tanh", "tanh_grad")
+_WITH_BETA = {k for d in DEFINITIONS.values() if d.has_beta for k in (d.kernel, d.grad_kernel)}
 
 
 def _apply(
@@ -456,7 +457,7 @@ def _apply(
     arr, dtype = as_real_array(x, name)
     check_dtype(dtype, name)
     check_out(out, dtype, name)
-    b = None if function in _UNARY else check_beta(beta)
+    b = check_beta(beta) if function in _WITH_BETA or function == "softplus_inverse" else None
     t = check_threshold(threshold)
     module = kernels()
     if module is None:

@@ -1,4 +1,4 @@
-r"""Softsign and Softplus for Keras (TensorFlow backend), with exact gradients.
+r"""Softsign and Softplus for Keras 3, on the TensorFlow, JAX and PyTorch backends.
 
 :func:`softsign` and :func:`softplus` are activations to pass as
 ``activation=`` to any Keras layer; :class:`Softsign` and :class:`Softplus`
@@ -7,170 +7,251 @@ under the package name ``softlearn``: a model that uses them saves to
 ``.keras`` and loads back, in any process that has imported
 ``softlearn.keras``, with identical outputs.
 
-Values and first derivatives are softlearn's NumPy functions themselves
-(through ``tf.numpy_function``), so they are correctly rounded in float16,
-float32 and float64 (bfloat16 goes through float32, within 1 ULP); second
-derivatives are the formulas of softlearn._formulas, within a few ULP.  The
-gradient's product with the incoming gradient is taken in NumPy too:
-TensorFlow's CPU kernels flush subnormal numbers to zero, and a TensorFlow
-multiplication would turn a tiny but exact gradient into 0.
+**How they are computed.** On TensorFlow and JAX they are ``keras.ops`` code:
+the formulas of ``softlearn._definitions.DEFINITIONS`` (the record that the
+NumPy and PyTorch code read too), evaluated in float64 whatever the input's
+dtype, and rounded once to that dtype.  On JAX, float64 is switched on for
+that evaluation alone (``jax.enable_x64``); a float64 *input* exists only
+where x64 is enabled globally.  Being native code, they compile with XLA
+(``jit_compile=True``, ``jax.jit``), and a SavedModel written by
+``model.export()`` runs in a process that has never imported softlearn.
+Gradients are analytic (``keras.ops.custom_gradient``): the first, second
+and third derivatives are the formulas themselves, so nested tapes and
+``jax.grad(jax.grad(f))`` get the second derivative's formula; higher orders
+are autodiff of the third's.  Softsign's gradient is :math:`1/(1+|x|)^2`,
+not the autodiff of :math:`x/(1+|x|)`, which cancels for large :math:`|x|`.
+On the PyTorch backend a Keras tensor is a ``torch.Tensor``, and these
+functions are :mod:`softlearn.torch`'s, with its guarantees.
 
-The price of running NumPy inside the graph: these activations cannot be
-compiled by XLA, so a model that uses them trains with ``jit_compile=False``
-(Keras' default on the CPU), and they run on the CPU.
+**Accuracy** on TensorFlow and JAX of the value and of the first and second
+derivatives, against mpmath (measured on every float16 and bfloat16 number,
+and on 440,000 float32 and 440,000 float64 inputs: 400,001 evenly spaced on
+[-110, 110], [-750, 750] for float64, and 40,000 magnitudes log-spaced from
+the smallest subnormal to the largest finite number; ``beta`` 1 and 3; eager
+and XLA-compiled):
 
-Importing this module imports TensorFlow and Keras; ``import softlearn``
-alone does not.
+- float16, bfloat16 and float32: within 1 ULP (the largest error measured is
+  0.5001 ULP): the formula's rounding errors in float64, then one rounding;
+- float64: the formula's own rounding errors: within 4 ULP for the value and
+  the first derivative (largest measured: 3.42 ULP, softsign's derivative),
+  within 5 ULP for the second derivative (largest: 4.89 ULP, softsign's).
+
+Third derivatives are their formulas' too, with no bound stated here.
+
+**Subnormal numbers.** TensorFlow's CPU kernels and XLA on the CPU run with
+the processor's flush-to-zero and denormals-are-zero modes.  So, in
+bfloat16, float32 and float64 (float16's subnormals are normal float32
+numbers, and are kept):
+
+- a result smaller than the smallest normal number, :math:`2^{-126}` in
+  bfloat16 and float32 and :math:`2^{-1022}` in float64, is 0.  Softplus
+  (``beta`` = 1) and its derivatives are 0 for :math:`x \le -87.33655` in
+  float32 and bfloat16 (the exact softplus crosses :math:`2^{-126}` at
+  :math:`x = -87.3365448`) and for :math:`x < -708.3964185` in float64;
+  softsign's derivative for :math:`|x| \ge 2^{63}` in float32 and
+  :math:`|x| \ge 2^{511}` in float64, its second derivative for
+  :math:`|x| > 5.5412 \times 10^{12}` in float32;
+- in float64, a result is also 0 where an intermediate of its formula is
+  subnormal, though the result is not: softsign's second derivative for
+  :math:`|x| > 3.5554 \times 10^{102}`, where :math:`(1+|x|)^{-3} <
+  2^{-1022}` (the results lost are below :math:`2 \cdot 2^{-1022}`), and
+  softplus with :math:`\beta \ne 1` where :math:`\beta |x| > 708.3964`
+  (results below :math:`\max(\beta, 1/\beta) \cdot 2^{-1022}`);
+- a subnormal input is read as 0: softsign gives 0 (with the input's sign)
+  instead of :math:`x`, and its second derivative 0 instead of
+  :math:`-2 \operatorname{sign}(x)`.
+
+Keras' own activations flush the same way.  On the PyTorch backend nothing
+is flushed.
+
+**Cost.** Each operation of a formula is a kernel of its own over float64
+numbers in eager TensorFlow, and XLA fuses them when compiling, so these
+activations cost several times ``keras.activations``' own in eager mode and
+less compiled: ``python -m softlearn.benchmarks.adapters`` measures the
+ratios.
+
+Importing this module imports Keras and, with it, the backend's framework;
+``import softlearn`` alone does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
-import numpy as np
-import tensorflow as tf
+from keras import ops
 
-from softlearn import _formulas as f
-from softlearn import functions as sl
-from softlearn._arrays import check_beta, evaluate
+from softlearn._arrays import check_beta
+from softlearn._definitions import DEFINITIONS, Formula
+from softlearn._formulas import namespace, two_product_error
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
-NumpyKernel = Callable[[np.ndarray], np.ndarray]  # x in the working dtype -> value
+Function = Callable[[Any], Any]  # tensor -> tensor of the same shape and dtype
+
+#: The stated error bound in ULPs of the value and the first and second
+#: derivatives, by dtype, on TensorFlow and JAX (results flushed to zero
+#: aside; on PyTorch, softlearn.torch's bounds hold).  tests/test_keras*.py
+#: check them on every backend.
+ULPS = {
+    "float16": (1.0, 1.0, 1.0),
+    "bfloat16": (1.0, 1.0, 1.0),
+    "float32": (1.0, 1.0, 1.0),
+    "float64": (4.0, 4.0, 5.0),
+}
+
+#: The dtype the formulas run in, whatever the input's: 29 bits more than
+#: float32's significand, so one rounding to float32 or narrower is all that shows.
+WORK = "float64"
 
 
-def _as_float_tensor(x: Any, name: str) -> tf.Tensor:
-    x = tf.convert_to_tensor(x)
-    if not x.dtype.is_floating:
+def _product_error(a: Any, b: float, p: Any) -> Any:
+    # The formulas run in float64, whose Veltkamp split is 2**27 + 1.
+    return two_product_error(a, ops.full_like(a, b), p, XP, 2.0**27 + 1)
+
+
+#: The element-wise ops of softlearn._formulas, in ``keras.ops``.
+XP = namespace(ops, lambda x: ops.maximum(x, 0.0), _product_error)
+
+
+def _working_precision() -> contextlib.AbstractContextManager[Any]:
+    """A context in which float64 tensors exist: JAX has them only with x64 enabled."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.enable_x64(True)  # type: ignore[no-any-return]
+    return contextlib.nullcontext()
+
+
+def _evaluate(formula: Formula, beta: float, x: Any) -> Any:
+    """``formula`` at ``x``, computed in float64 and rounded once to ``x``'s dtype."""
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    with _working_precision():
+        y = formula(ops.cast(x, WORK), beta, XP)
+        return ops.cast(y, dtype)
+
+
+def _chain(formulas: Sequence[Formula], beta: float) -> Function:
+    """``formulas[0]`` as a function whose gradient is the chain of ``formulas[1:]``.
+
+    Each derivative is itself a custom-gradient function, so derivatives of
+    every order up to ``len(formulas) - 1`` are the analytic formulas; the
+    last formula's own derivative is left to autodiff.
+    """
+    formula, *rest = formulas
+    if not rest:
+        return lambda x: _evaluate(formula, beta, x)
+    derivative = _chain(rest, beta)
+
+    def fn(x: Any) -> tuple[Any, Callable[..., Any]]:
+        # TensorFlow and JAX pass the upstream gradient positionally.
+        def grad(*args: Any, upstream: Any = None) -> Any:
+            dy = args[0] if upstream is None else upstream
+            return dy * derivative(x)
+
+        return _evaluate(formula, beta, x), grad
+
+    with_gradient: Function = ops.custom_gradient(fn)
+    return with_gradient
+
+
+@functools.cache
+def _function(name: str, beta: float) -> Function:
+    """The activation ``name`` for the active backend, built once per ``beta``."""
+    if keras.backend.backend() == "torch":
+        return _torch_function(name, beta)
+    d = DEFINITIONS[name]
+    return _chain((d.value, d.grad, d.grad2, d.grad3), beta)
+
+
+def _torch_function(name: str, beta: float) -> Function:
+    """softlearn.torch's function: on the PyTorch backend, Keras tensors are torch tensors."""
+    import softlearn.torch as st
+
+    if name == "softsign":
+        return st.softsign
+    return functools.partial(st.softplus, beta=beta)
+
+
+def _apply(name: str, beta: float, x: Any) -> Any:
+    x = ops.convert_to_tensor(x)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if not keras.backend.is_float_dtype(dtype):
         raise TypeError(
-            f"{name}() takes a floating-point tensor; got dtype {x.dtype.name}. "
-            "Cast it first, for example with tf.cast(x, tf.float32)."
+            f"{name}() takes a floating-point tensor; got dtype {dtype}. "
+            'Cast it first, for example with keras.ops.cast(x, "float32").'
         )
-    return x
+    return _function(name, beta)(x)
 
 
-def _numpy_op(fn: Callable[..., np.ndarray], *tensors: tf.Tensor) -> tf.Tensor:
-    """``fn`` on the tensors' NumPy values, as a tensor like the first one.
-
-    NumPy has no bfloat16 of its own: bfloat16 values are widened to float32
-    (exactly) and the float32 result, correctly rounded, is rounded again to
-    bfloat16, which stays within 1 ULP.  Both conversions happen in NumPy,
-    where no subnormal is flushed.
-    """
-    dtype = tensors[0].dtype
-    if dtype == tf.bfloat16:
-        bf16 = dtype.as_numpy_dtype
-
-        def run(*arrays: np.ndarray) -> np.ndarray:
-            wide = [a.astype(np.float32) for a in arrays]
-            return np.asarray(fn(*wide)).astype(bf16)
-
-    else:
-        run = fn
-    y = tf.numpy_function(run, list(tensors), dtype, stateful=False)
-    y.set_shape(tensors[0].shape)
-    return y
-
-
-def _core(kernel: NumpyKernel) -> Callable[[np.ndarray], np.ndarray]:
-    """A formula of softlearn._formulas over a whole array (the second derivatives)."""
-    return lambda a: np.asarray(evaluate(kernel, a, a.dtype))
-
-
-def _activation(
-    name: str,
-    value_np: NumpyKernel,
-    first_np: NumpyKernel,
-    second: NumpyKernel,
-) -> Callable[[Any], tf.Tensor]:
-    """An element-wise function with exact first and second derivatives.
-
-    ``value_np`` and ``first_np`` are softlearn's correctly rounded functions;
-    ``second`` is the formula of the second derivative.
-    """
-    second_np = _core(second)
-
-    @tf.custom_gradient
-    def times_first(dy: tf.Tensor, x: tf.Tensor) -> Any:
-        # dy * f'(x), rounded once, in NumPy: see the module docstring.
-        out = _numpy_op(lambda d, v: (d * first_np(v)).astype(d.dtype), dy, x)
-
-        def grad(g: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            return g * _numpy_op(first_np, x), g * dy * _numpy_op(second_np, x)
-
-        return out, grad
-
-    @tf.custom_gradient
-    def fn(x: tf.Tensor) -> Any:
-        def grad(dy: tf.Tensor) -> tf.Tensor:
-            return times_first(dy, x)
-
-        return _numpy_op(value_np, x), grad
-
-    def call(x: Any) -> tf.Tensor:
-        return fn(_as_float_tensor(x, name))
-
-    return call
-
-
-_NP = f.NUMPY
-_softsign = _activation(
-    "softsign",
-    lambda z: np.asarray(sl.softsign(z)),
-    lambda z: np.asarray(sl.softsign_grad(z)),
-    lambda z: f.softsign_grad2(z, _NP),
-)
-_softplus_by_beta: dict[float, Callable[[Any], tf.Tensor]] = {}
-
-
-def _softplus_fn(beta: float) -> Callable[[Any], tf.Tensor]:
-    if beta not in _softplus_by_beta:
-        _softplus_by_beta[beta] = _activation(
-            "softplus",
-            lambda z: np.asarray(sl.softplus(z, beta)),
-            lambda z: np.asarray(sl.softplus_grad(z, beta)),
-            lambda z: f.sigmoid_grad(z, beta, _NP),
-        )
-    return _softplus_by_beta[beta]
+def _check_beta(beta: Any) -> float:
+    b = check_beta(beta)
+    if not isinstance(b, float):
+        raise TypeError(f"beta must be a single number; got {type(beta).__name__}")
+    return b
 
 
 @keras.saving.register_keras_serializable(package="softlearn", name="softsign")
-def softsign(x: Any) -> tf.Tensor:
-    r"""Softsign activation, :math:`x / (1 + |x|)`, exact, with an exact gradient.
+def softsign(x: Any) -> Any:
+    r"""Softsign activation, :math:`x / (1 + |x|)`, with an analytic gradient.
+
+    .. math::
+
+        \text{softsign}(x) = \frac{x}{1 + |x|}, \qquad
+        \text{softsign}'(x) = \frac{1}{(1 + |x|)^2}
 
     Use it as ``keras.layers.Dense(8, activation=softlearn.keras.softsign)``.
     Unlike ``keras.activations.softsign``, ``softsign(±inf)`` is ``±1`` and the
-    gradient :math:`1/(1+|x|)^2` keeps its digits for large :math:`|x|`.
+    gradient keeps its digits for large :math:`|x|`.  Called on a symbolic
+    ``keras.Input`` (the functional API), it adds a :class:`Softsign` layer.
 
     Args:
-        x: a floating-point tensor of any shape.
+        x: a floating-point tensor of any shape (or anything
+            ``keras.ops.convert_to_tensor`` takes).
 
     Returns:
         A tensor of the same shape and dtype.
 
+    Raises:
+        TypeError: if ``x`` is not floating-point.
+
     Example:
-        >>> import tensorflow as tf
+        >>> import keras
         >>> from softlearn.keras import softsign
-        >>> softsign(tf.constant([-1.5, 9.0, 11.0])).numpy()
-        array([-0.6      ,  0.9      ,  0.9166667], dtype=float32)
+        >>> x = keras.ops.convert_to_tensor([-1.5, 9.0, 11.0, float("inf")])
+        >>> keras.ops.convert_to_numpy(softsign(x))
+        array([-0.6      ,  0.9      ,  0.9166667,  1.       ], dtype=float32)
     """
-    return _softsign(x)
+    if isinstance(x, keras.KerasTensor):  # the functional API: one layer of the graph
+        return Softsign(dtype=x.dtype)(x)
+    return _apply("softsign", 1.0, x)
 
 
 @keras.saving.register_keras_serializable(package="softlearn", name="softplus")
-def softplus(x: Any) -> tf.Tensor:
-    r"""Softplus activation, :math:`\log(1 + e^{x})`, exact, with an exact gradient.
+def softplus(x: Any) -> Any:
+    r"""Softplus activation, :math:`\log(1 + e^{x})`, with an analytic gradient.
+
+    .. math::
+
+        \text{softplus}(x) = \log\bigl(1 + e^{x}\bigr), \qquad
+        \text{softplus}'(x) = \frac{1}{1 + e^{-x}}
 
     Use it as ``keras.layers.Dense(8, activation=softlearn.keras.softplus)``;
-    for a ``beta`` other than 1, use the :class:`Softplus` layer.
+    for a ``beta`` other than 1, use the :class:`Softplus` layer.  Called on a
+    symbolic ``keras.Input`` (the functional API), it adds such a layer.
 
     Args:
-        x: a floating-point tensor of any shape.
+        x: a floating-point tensor of any shape (or anything
+            ``keras.ops.convert_to_tensor`` takes).
 
     Returns:
         A tensor of the same shape and dtype.
+
+    Raises:
+        TypeError: if ``x`` is not floating-point.
 
     Example:
         >>> import tensorflow as tf
@@ -179,28 +260,40 @@ def softplus(x: Any) -> tf.Tensor:
         >>> with tf.GradientTape() as tape:
         ...     tape.watch(x)
         ...     y = softplus(x)
-        >>> y.numpy(), tape.gradient(y, x).numpy()
-        (array([2.0611537e-09, 6.9314718e-01, 5.0067153e+00], dtype=float32), array([2.0611537e-09, 5.0000000e-01, 9.9330717e-01], dtype=float32))
-    """  # noqa: E501
-    return _softplus_fn(1.0)(x)
+        >>> print(y.numpy(), tape.gradient(y, x).numpy(), sep="\n")
+        [2.0611537e-09 6.9314718e-01 5.0067153e+00]
+        [2.0611537e-09 5.0000000e-01 9.9330717e-01]
+    """
+    if isinstance(x, keras.KerasTensor):
+        return Softplus(dtype=x.dtype)(x)
+    return _apply("softplus", 1.0, x)
 
 
 @keras.saving.register_keras_serializable(package="softlearn")
 class Softsign(keras.layers.Layer):  # type: ignore[misc]
-    r"""Softsign as a layer: :math:`x / (1 + |x|)`, exact, with an exact gradient.
+    r"""Applies Softsign element-wise: :math:`\text{Softsign}(x) = x / (1 + |x|)`.
+
+    The layer form of :func:`softsign`, with the same guarantees.  Like every
+    Keras layer, it casts its input to its own dtype (float32 unless
+    ``dtype=`` says otherwise).
+
+    Args:
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 
     Shape:
-        Input: any shape.  Output: the same shape.
+        - Input: any shape.
+        - Output: the same shape as the input.
 
     Example:
-        >>> import tensorflow as tf
+        >>> import keras
         >>> from softlearn.keras import Softsign
-        >>> Softsign()(tf.constant([-1.5, 9.0, 11.0])).numpy()
+        >>> layer = Softsign()
+        >>> keras.ops.convert_to_numpy(layer(keras.ops.convert_to_tensor([-1.5, 9.0, 11.0])))
         array([-0.6      ,  0.9      ,  0.9166667], dtype=float32)
     """
 
-    def call(self, inputs: Any) -> tf.Tensor:
-        return _softsign(inputs)
+    def call(self, inputs: Any) -> Any:
+        return _apply("softsign", 1.0, inputs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -208,23 +301,35 @@ class Softsign(keras.layers.Layer):  # type: ignore[misc]
 
 @keras.saving.register_keras_serializable(package="softlearn")
 class Softplus(keras.layers.Layer):  # type: ignore[misc]
-    r"""Softplus as a layer, :math:`\log(1 + e^{\beta x})/\beta`, exact, with an exact gradient.
+    r"""Applies Softplus element-wise, with sharpness ``beta``.
+
+    .. math::
+
+        \text{Softplus}(x) = \frac{1}{\beta} \log\bigl(1 + e^{\beta x}\bigr)
+
+    The layer form of :func:`softplus`, with the same guarantees for every
+    ``beta``.  Like every Keras layer, it casts its input to its own dtype
+    (float32 unless ``dtype=`` says otherwise).
 
     Args:
-        beta: sharpness, a finite number > 0 (default 1).
+        beta: sharpness, a finite number > 0 (default 1).  Larger values bend
+            the curve more tightly around the ReLU kink.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 
     Shape:
-        Input: any shape.  Output: the same shape.
+        - Input: any shape.
+        - Output: the same shape as the input.
 
     Raises:
         ValueError: if ``beta`` is not finite and positive.
+        TypeError: if ``beta`` is not a single real number.
 
     Example:
-        >>> import tensorflow as tf
+        >>> import keras
         >>> from softlearn.keras import Softplus
         >>> layer = Softplus(beta=2.0)
-        >>> layer(tf.constant([-2.0, 0.0, 2.0])).numpy()
+        >>> x = keras.ops.convert_to_tensor([-2.0, 0.0, 2.0])
+        >>> keras.ops.convert_to_numpy(layer(x))
         array([0.00907496, 0.3465736 , 2.009075  ], dtype=float32)
         >>> layer.get_config()["beta"]
         2.0
@@ -232,11 +337,10 @@ class Softplus(keras.layers.Layer):  # type: ignore[misc]
 
     def __init__(self, beta: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.beta = check_beta(beta)
-        self._fn = _softplus_fn(self.beta)
+        self.beta = _check_beta(beta)
 
-    def call(self, inputs: Any) -> tf.Tensor:
-        return self._fn(inputs)
+    def call(self, inputs: Any) -> Any:
+        return _apply("softplus", self.beta, inputs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

@@ -1,5 +1,6 @@
-"""A record per activation: its name, function, derivative, formulas and range.
+"""The book's view of each activation: its NumPy functions, formulas and range.
 
+Built from softlearn/_definitions.py, the one description of each activation.
 The book's plots and comparison tables iterate over these records, so every
 chapter draws and describes the four functions the same way.
 """
@@ -13,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from softlearn import functions as F
+from softlearn._definitions import DEFINITIONS, Definition
 
 
 class Activation(NamedTuple):
@@ -51,42 +53,21 @@ def _tanh_gap(x: Any) -> Any:
     return 2 * F.sigmoid(-2 * np.asarray(x, dtype=np.float64))
 
 
-_ALL = (
-    Activation(
-        "softsign",
-        F.softsign,
-        F.softsign_grad,
-        r"\frac{x}{1 + |x|}",
-        r"\frac{1}{(1 + |x|)^2}",
-        (-1.0, 1.0),
-        _softsign_gap,
-    ),
-    Activation(
-        "softplus",
-        F.softplus,
-        F.softplus_grad,
-        r"\log\left(1 + e^{x}\right)",
-        r"\frac{1}{1 + e^{-x}}",
-        (0.0, float("inf")),
-    ),
-    Activation(
-        "relu",
-        F.relu,
-        F.relu_grad,
-        r"\max(x, 0)",
-        r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
-        (0.0, float("inf")),
-    ),
-    Activation(
-        "tanh",
-        F.tanh,
-        F.tanh_grad,
-        r"\tanh x",
-        r"1 - \tanh^2 x",
-        (-1.0, 1.0),
-        _tanh_gap,
-    ),
-)
+def _activation(d: Definition) -> Activation:
+    assert d.kernel is not None and d.grad_kernel is not None
+    return Activation(
+        d.name,
+        getattr(F, d.kernel),
+        getattr(F, d.grad_kernel),
+        d.latex,
+        d.grad_latex,
+        d.range,
+        _GAPS.get(d.name),
+    )
+
+
+_GAPS = {"softsign": _softsign_gap, "tanh": _tanh_gap}
+_ALL = tuple(_activation(d) for d in DEFINITIONS.values())
 
 #: Every activation by name, read-only.
 #:

@@ -1,38 +1,237 @@
-r"""Softsign and Softplus for PyTorch, with exact forward and backward passes.
+r"""Softsign and Softplus for PyTorch, on any device, under any transform.
 
 :class:`Softsign` and :class:`Softplus` are drop-in replacements for
 ``torch.nn.Softsign`` and ``torch.nn.Softplus``; :func:`softsign` and
-:func:`softplus` are the functional forms.  Their forward pass and first
-derivative are softlearn's NumPy functions, run on the tensor's memory, so
-they are correctly rounded in float16, float32 and float64 (bfloat16 via
-float32, within 1 ULP); the second derivatives are the formulas of
-softlearn._formulas, within a few ULP.
+:func:`softplus` are the functional forms.
+
+What each path guarantees:
+
+- **CPU.** The value and the first derivative are softlearn's compiled NumPy
+  kernels, registered as the CPU kernels of the ``torch.library`` operators
+  ``softlearn::softsign``, ``softlearn::softsign_grad``, ``softlearn::softplus``
+  and ``softlearn::softplus_grad``.  They run on the tensor's own memory and
+  give the same bits as ``softlearn.softsign`` and friends: correctly rounded
+  in float16, float32 and float64.  bfloat16 goes through the correctly
+  rounded float32 result, so it is within 1 ULP.
+- **Other devices** (CUDA, MPS, XPU, ...). The same formulas
+  (softlearn/_formulas.py), written in torch ops, on the tensor's device:
+  float16, bfloat16 and float32 are evaluated in float64 and rounded once;
+  float64 is evaluated in float64.  The accuracy of this path is measured on
+  the CPU in tests/test_torch.py (the device's exp and log1p may differ by
+  their own few units).  MPS has no float64: there float32 is evaluated in
+  float32.
+- **Second derivatives** (double backward, ``hessian``) are the formulas of
+  the second derivative in torch ops, in the same working precision, on every
+  device; higher orders are autograd of those formulas.
 
 The gradients are analytic.  PyTorch's own softsign gradient is the autograd of
 ``x / (1 + |x|)``, which cancels for large ``|x|`` (every digit is wrong in
 float32 from about ``|x| = 3e7``); here it is ``r * r`` with ``r = 1/(1+|x|)``.
 
-Each function is a ``torch.library`` custom operator (``softlearn::softplus``
-and friends), so it works under ``torch.compile`` without a graph break, and
-double backward (``gradgradcheck``) is supported.  Only CPU tensors are
-computed in place; others are copied to the CPU and back.
+Every operator has a fake kernel, a vmap rule and an autograd formula, and
+passes ``torch.library.opcheck``.  The public functions wrap them in
+``torch.autograd.Function`` classes with ``setup_context``, ``jvp`` and a
+generated vmap rule, so ``torch.func`` (``vmap``, ``grad``, ``jvp``,
+``jacrev``, ``jacfwd``, ``hessian``), ``torch.compile(fullgraph=True)``,
+``torch.export`` and double backward all work.  An exported program calls the
+``softlearn::`` operators, so the process that runs it imports
+``softlearn.torch`` first.
 
 Importing this module imports PyTorch; ``import softlearn`` alone does not.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from softlearn import _formulas as f
 from softlearn import functions as sl
-from softlearn._arrays import check_beta, check_threshold, evaluate
+from softlearn._arrays import check_beta, check_threshold
+from softlearn._definitions import DEFINITIONS, Definition
+from softlearn._formulas import namespace, two_product_error
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
 
-_XP = f.NUMPY
+
+# --- the formulas in torch ops
+
+
+def _product_error(a: torch.Tensor, b: Any, p: torch.Tensor) -> torch.Tensor:
+    split = {torch.float64: 2.0**27 + 1, torch.float32: 2.0**12 + 1}[a.dtype]
+    bw = b.to(a.dtype) if isinstance(b, torch.Tensor) else torch.full_like(a, b)
+    out: torch.Tensor = two_product_error(a, bw, p, TORCH, split)
+    return out
+
+
+TORCH = namespace(torch, torch.relu, _product_error)
+"""The namespace of torch ops that softlearn/_formulas.py's formulas use."""
+
+
+#: Worst error, in ULPs, of the value and of the first derivative on devices
+#: other than the CPU, by (result dtype, working dtype).  Measured on the CPU
+#: with the same formulas; tests/test_torch_transforms.py checks each one.
+#: The CPU kernels are correctly rounded: 0.5 (bfloat16, rounded twice: 1).
+DEVICE_ULPS = {
+    ("float16", "float64"): (1.0, 1.0),
+    ("bfloat16", "float64"): (1.0, 1.0),
+    ("float32", "float64"): (1.0, 1.0),
+    ("float64", "float64"): (2.0, 4.0),
+    ("float32", "float32"): (2.0, 4.0),  # MPS, which has no float64
+}
+
+
+def _working_dtype(x: torch.Tensor) -> torch.dtype:
+    # float64 carries 29 bits more than float32 needs, so one rounding at the
+    # end is within 1 ULP.  MPS has no float64.
+    return torch.float32 if x.device.type == "mps" else torch.float64
+
+
+def _cut(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor | None:
+    """PyTorch's linear region ``beta * x > threshold``, rounded as PyTorch rounds it."""
+    if threshold is None:
+        return None
+    opmath = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    return x.to(opmath) * beta > threshold
+
+
+def on_device(
+    formula: Callable[..., Any], at_cut: Any, x: torch.Tensor, *params: Any
+) -> torch.Tensor:
+    """``formula(x, beta, TORCH)`` in torch ops on ``x``'s device, rounded once to its dtype.
+
+    ``params`` is ``()`` or ``(beta, threshold)``.  Where PyTorch's test
+    ``beta * x > threshold`` holds, the result is ``at_cut``: ``"x"`` for the
+    value, then 1 and 0 for the derivatives.  This is the operators' kernel
+    on every device but the CPU, and the second derivative on every device.
+    """
+    beta = params[0] if params else 1.0
+    y: torch.Tensor = formula(x.to(_working_dtype(x)), beta, TORCH).to(x.dtype)
+    cut = _cut(x, beta, params[1]) if params else None
+    if cut is None:
+        return y
+    return torch.where(cut, x if at_cut == "x" else float(at_cut), y)
+
+
+# --- the operators
+
+
+def _cpu_kernel(function: Callable[..., Any]) -> Callable[..., torch.Tensor]:
+    """A softlearn NumPy function as a CPU kernel, writing into a new tensor like ``x``."""
+
+    def kernel(x: torch.Tensor, *params: Any) -> torch.Tensor:
+        if x.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            return kernel(x.float(), *params).to(torch.bfloat16)
+        out = torch.empty_like(x)  # what the fake kernel allocates, strides included
+        function(x.numpy(), *params, out=out.numpy())
+        return out
+
+    return kernel
+
+
+def _operator(
+    name: str, function: Callable[..., Any], formula: Any, at_cut: Any, beta: bool
+) -> Any:
+    params = "Tensor x, float beta, float? threshold" if beta else "Tensor x"
+    schema = f"({params}) -> Tensor"
+    op = torch.library.custom_op(
+        f"softlearn::{name}",
+        lambda x, *params: on_device(formula, at_cut, x, *params),
+        mutates_args=(),
+        schema=schema,
+    )
+    op.register_kernel("cpu")(_cpu_kernel(function))
+    op.register_fake(lambda x, *params: torch.empty_like(x))
+    # Element-wise: a batched input is just a bigger input.
+    torch.library.register_vmap(op, lambda info, dims, x, *params: (op(x, *params), dims[0]))
+    return op
+
+
+class _Ops:
+    """The value and derivative operators of one activation, and their autograd."""
+
+    def __init__(self, d: Definition) -> None:
+        assert d.kernel is not None and d.grad_kernel is not None
+        self.value = _operator(d.kernel, getattr(sl, d.kernel), d.value, "x", d.has_beta)
+        self.grad = _operator(d.grad_kernel, getattr(sl, d.grad_kernel), d.grad, 1, d.has_beta)
+        self.grad2 = d.grad2
+        self.value.register_autograd(self._chain(self.grad), setup_context=_save_x)
+        self.grad.register_autograd(self._chain(self._second), setup_context=_save_x)
+        # Dynamo traces the OpOverloads, not the CustomOpDef objects.
+        ops = torch.ops.softlearn
+        value = getattr(ops, d.kernel).default
+        grad = getattr(ops, d.grad_kernel).default
+        self.function = _functions(value, grad, self._second)
+
+    def _second(self, x: torch.Tensor, *params: Any) -> torch.Tensor:
+        return on_device(self.grad2, 0, x, *params)
+
+    @staticmethod
+    def _chain(derivative: Callable[..., torch.Tensor]) -> Any:
+        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            (x,) = ctx.saved_tensors
+            return (grad * derivative(x, *ctx.params), *(None for _ in ctx.params))
+
+        return backward
+
+
+def _save_x(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+    ctx.save_for_backward(inputs[0])
+    ctx.params = inputs[1:]
+
+
+def _functions(value: Any, grad: Any, second: Callable[..., torch.Tensor]) -> Any:
+    """The public function of ``value``, with its derivative ``grad``, for every transform.
+
+    The operators' own autograd serves code that calls them directly.
+    ``torch.func`` needs ``autograd.Function`` classes with ``setup_context``
+    and, for forward mode, ``jvp``.  Dynamo cannot trace a Function with a
+    ``jvp``, so compiled code calls the operators.
+    """
+
+    def make(op: Any, derivative: Callable[..., torch.Tensor]) -> Any:
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+            ctx.save_for_backward(inputs[0])
+            ctx.save_for_forward(inputs[0])
+            ctx.params = inputs[1:]
+
+        def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+            (x,) = ctx.saved_tensors
+            return (g * derivative(x, *ctx.params), *(None for _ in ctx.params))
+
+        def jvp(ctx: Any, t: torch.Tensor, *_: Any) -> torch.Tensor:
+            (x,) = ctx.saved_tensors
+            return t * derivative(x, *ctx.params)
+
+        body = {
+            "generate_vmap_rule": True,
+            "forward": staticmethod(lambda x, *params: op(x, *params)),
+            "setup_context": staticmethod(setup_context),
+            "backward": staticmethod(backward),
+            "jvp": staticmethod(jvp),
+        }
+        return type(str(op), (torch.autograd.Function,), body)
+
+    eager = make(value, make(grad, second).apply)
+
+    def apply(x: torch.Tensor, *params: Any) -> torch.Tensor:
+        out: torch.Tensor
+        if torch.compiler.is_compiling():
+            out = value(x, *params)
+        else:
+            out = eager.apply(x, *params)
+        return out
+
+    return apply
+
+
+_SOFTSIGN = _Ops(DEFINITIONS["softsign"])
+_SOFTPLUS = _Ops(DEFINITIONS["softplus"])
+
+
+# --- the public API
 
 
 def _check_tensor(x: Any, name: str) -> None:
@@ -45,123 +244,18 @@ def _check_tensor(x: Any, name: str) -> None:
         )
 
 
-def _run(apply: Any, x: torch.Tensor) -> torch.Tensor:
-    """``apply(arr, out)`` on ``x``'s values, as a new tensor of x's dtype.
-
-    ``apply`` writes into ``out``, a NumPy array: one of softlearn's functions
-    (correctly rounded) or :func:`_formula` (the second derivatives).  The
-    result is allocated with ``torch.empty_like(x)``, as the operators' fake
-    kernels allocate it, so ``torch.compile`` sees the same layout.
-    """
-    out = torch.empty_like(x)
-    if x.device.type == "cpu" and x.dtype != torch.bfloat16:
-        apply(x.detach().numpy(), out.numpy())
-        return out
-    # NumPy has no bfloat16: go through float32, whose result is correctly
-    # rounded, so the second rounding keeps bfloat16 within 1 ULP.
-    work = x.detach().to(device="cpu", dtype=torch.float32 if x.dtype == torch.bfloat16 else None)
-    arr = work.numpy()
-    res = np.empty_like(arr)
-    apply(arr, res)
-    out.copy_(torch.from_numpy(res))
-    return out
-
-
-def _formula(kernel: Any) -> Any:
-    """A formula of softlearn._formulas as an ``apply(arr, out)`` for :func:`_run`."""
-    return lambda arr, out: evaluate(kernel, arr, arr.dtype, out=out)
-
-
-def _cut(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor | None:
-    """PyTorch's linear region ``beta * x > threshold``, rounded as PyTorch rounds it."""
-    if threshold is None:
-        return None
-    opmath = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-    return x.detach().to(opmath) * beta > threshold
-
-
-# --- the operators
-
-
-@torch.library.custom_op("softlearn::softsign", mutates_args=())
-def _softsign_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda a, o: sl.softsign(a, out=o), x)
-
-
-@torch.library.custom_op("softlearn::softsign_grad", mutates_args=())
-def _softsign_grad_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(lambda a, o: sl.softsign_grad(a, out=o), x)
-
-
-@torch.library.custom_op("softlearn::softsign_grad2", mutates_args=())
-def _softsign_grad2_op(x: torch.Tensor) -> torch.Tensor:
-    return _run(_formula(lambda z: f.softsign_grad2(z, _XP)), x)
-
-
-@torch.library.custom_op("softlearn::softplus", mutates_args=())
-def _softplus_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    return _run(lambda a, o: sl.softplus(a, beta, threshold, out=o), x)
-
-
-@torch.library.custom_op("softlearn::softplus_grad", mutates_args=())
-def _softplus_grad_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    return _run(lambda a, o: sl.softplus_grad(a, beta, threshold, out=o), x)
-
-
-@torch.library.custom_op("softlearn::softplus_grad2", mutates_args=())
-def _softplus_grad2_op(x: torch.Tensor, beta: float, threshold: float | None) -> torch.Tensor:
-    y = _run(_formula(lambda z: f.sigmoid_grad(z, beta, _XP)), x)
-    cut = _cut(x, beta, threshold)
-    return y if cut is None else y.masked_fill_(cut, 0)
-
-
-for _op in (
-    _softsign_op,
-    _softsign_grad_op,
-    _softsign_grad2_op,
-    _softplus_op,
-    _softplus_grad_op,
-    _softplus_grad2_op,
-):
-    _op.register_fake(lambda x, *args: torch.empty_like(x))
-
-
-def _save_x(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-    ctx.save_for_backward(inputs[0])
-    ctx.args = inputs[1:]
-
-
-def _chain(derivative: Any) -> Any:
-    """A backward that multiplies the incoming gradient by ``derivative(x, *args)``."""
-
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        (x,) = ctx.saved_tensors
-        return (grad * derivative(x, *ctx.args), *(None for _ in ctx.args))
-
-    return backward
-
-
-_softsign_op.register_autograd(_chain(_softsign_grad_op), setup_context=_save_x)
-_softsign_grad_op.register_autograd(_chain(_softsign_grad2_op), setup_context=_save_x)
-_softplus_op.register_autograd(_chain(_softplus_grad_op), setup_context=_save_x)
-_softplus_grad_op.register_autograd(_chain(_softplus_grad2_op), setup_context=_save_x)
-
-
-# --- the public API
-
-
 def softsign(x: torch.Tensor) -> torch.Tensor:
     r"""Softsign of a tensor, :math:`x / (1 + |x|)`, with an exact gradient.
 
-    Like ``torch.nn.functional.softsign``, but correctly rounded everywhere,
+    Like ``torch.nn.functional.softsign``, but correctly rounded on the CPU,
     ``softsign(±inf) = ±1`` rather than NaN, and a gradient
     :math:`1/(1+|x|)^2` that keeps its digits for large :math:`|x|`.
 
     Args:
-        x: a floating-point tensor of any shape.
+        x: a floating-point tensor of any shape, on any device.
 
     Returns:
-        A new tensor of the same shape and dtype.
+        A new tensor of the same shape, dtype and device.
 
     Example:
         >>> import torch
@@ -171,9 +265,11 @@ def softsign(x: torch.Tensor) -> torch.Tensor:
         >>> y.sum().backward()
         >>> print(y.detach(), x.grad)
         tensor([-0.6000,  0.9000,  1.0000]) tensor([1.6000e-01, 1.0000e-02, 1.0000e-16])
+        >>> torch.func.vmap(torch.func.grad(softsign))(torch.tensor([0.0, 1.0]))
+        tensor([1.0000, 0.2500])
     """
     _check_tensor(x, "softsign")
-    out: torch.Tensor = _softsign_op(x)
+    out: torch.Tensor = _SOFTSIGN.function(x)
     return out
 
 
@@ -181,14 +277,15 @@ def softplus(x: torch.Tensor, beta: float = 1.0, threshold: float | None = None)
     r"""Softplus of a tensor, :math:`\log(1 + e^{\beta x})/\beta`, with an exact gradient.
 
     Args:
-        x: a floating-point tensor of any shape.
+        x: a floating-point tensor of any shape, on any device.
         beta: sharpness, a finite number > 0.
-        threshold: ``None`` (the default) is exact everywhere.  A number
-            reproduces ``torch.nn.functional.softplus``: where
-            ``beta * x > threshold`` the result is ``x`` and the gradient 1.
+        threshold: ``None`` (the default): the function itself, everywhere.
+            A number: PyTorch's cut-off, as in ``torch.nn.functional.softplus``:
+            where ``beta * x > threshold`` the result is ``x`` and the
+            gradient 1.
 
     Returns:
-        A new tensor of the same shape and dtype.
+        A new tensor of the same shape, dtype and device.
 
     Raises:
         ValueError: if ``beta`` is not finite and positive or ``threshold``
@@ -205,16 +302,16 @@ def softplus(x: torch.Tensor, beta: float = 1.0, threshold: float | None = None)
         tensor([0.1192, 0.5000, 0.9933], dtype=torch.float64)
     """
     _check_tensor(x, "softplus")
-    out: torch.Tensor = _softplus_op(x, check_beta(beta), check_threshold(threshold))
+    out: torch.Tensor = _SOFTPLUS.function(x, check_beta(beta), check_threshold(threshold))
     return out
 
 
 class Softsign(nn.Module):
-    r"""Applies Softsign element-wise, exactly: :math:`\text{Softsign}(x) = x / (1 + |x|)`.
+    r"""Applies Softsign element-wise: :math:`\text{Softsign}(x) = x / (1 + |x|)`.
 
-    A drop-in replacement for ``torch.nn.Softsign`` whose result is within 1
-    ULP everywhere and whose gradient :math:`1/(1+|x|)^2` stays exact for
-    large :math:`|x|`, where PyTorch's autograd gradient cancels.
+    A drop-in replacement for ``torch.nn.Softsign``, correctly rounded on the
+    CPU, whose gradient :math:`1/(1+|x|)^2` stays exact for large
+    :math:`|x|`, where PyTorch's autograd gradient cancels.
 
     Shape:
         - Input: :math:`(*)`, any number of dimensions.
@@ -236,23 +333,25 @@ class Softsign(nn.Module):
 
 
 class Softplus(nn.Module):
-    r"""Applies Softplus element-wise, exactly.
+    r"""Applies Softplus element-wise.
 
     .. math::
 
         \text{Softplus}(x) = \frac{1}{\beta} \log\bigl(1 + e^{\beta x}\bigr)
 
     A drop-in replacement for ``torch.nn.Softplus``.  With the default
-    ``threshold=None`` the result and its gradient are correctly rounded
-    everywhere; ``torch.nn.Softplus`` instead returns ``x`` where
-    ``beta * x > 20``, which is off by :math:`e^{-20}/\beta` (about 6e5 ULP
-    in float64 at :math:`x = 20`).  Pass ``threshold=20`` to reproduce that
-    cut-off bit for bit.
+    ``threshold=None`` the result and its gradient are the function itself
+    everywhere (correctly rounded on the CPU); ``torch.nn.Softplus`` instead
+    returns ``x`` where ``beta * x > 20``, which is off by
+    :math:`e^{-20}/\beta` (about 6e5 ULP in float64 at :math:`x = 20`).  Pass
+    ``threshold=20`` to cut where PyTorch cuts: in the cut region the result
+    is ``x``, as in PyTorch; elsewhere it stays correctly rounded, which
+    PyTorch's is not, so the two can differ in the last bit there.
 
     Args:
         beta: sharpness, a finite number > 0 (default 1).  Larger values bend
             the curve more tightly around the ReLU kink.
-        threshold: ``None`` (default) for the exact function, or a number for
+        threshold: ``None`` (default) for the function itself, or a number for
             PyTorch's linear cut-off above ``beta * x > threshold``.
 
     Shape:

@@ -23,11 +23,12 @@ import numpy as np
 
 import softlearn as sl
 from softlearn import reference as ref
+from softlearn._definitions import kernel_names
 from softlearn.benchmarks.table import ROUNDING, Table, ulps
 from softlearn.inputs import hard_inputs
 
 Impl = Callable[[np.ndarray], np.ndarray]
-FUNCTIONS = ("softsign", "softsign_grad", "softplus", "softplus_grad")
+FUNCTIONS = kernel_names("softsign", "softplus")
 REFERENCE = {
     "softsign": ref.softsign,
     "softsign_grad": ref.softsign_grad,
@@ -110,12 +111,7 @@ def tensorflow_impls() -> dict[str, Impl]:
 
 def implementations() -> dict[str, dict[str, Impl]]:
     return {
-        "softlearn": {
-            "softsign": sl.softsign,
-            "softsign_grad": sl.softsign_grad,
-            "softplus": sl.softplus,
-            "softplus_grad": sl.softplus_grad,
-        },
+        "softlearn": {name: getattr(sl, name) for name in FUNCTIONS},
         "PyTorch": torch_impls(),
         "TensorFlow": tensorflow_impls(),
         "naive NumPy": naive(),

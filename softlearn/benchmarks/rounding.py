@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from softlearn import _native, _numpy_path
+from softlearn._formulas import NUMPY
 
 #: The correctly rounded functions, by their ufunc name.
 FUNCTIONS = [
@@ -220,7 +221,7 @@ def _hardest(
     """Merge in the inputs of ``x`` whose value lies nearest a midpoint between two floats."""
     with np.errstate(all="ignore"):
         work = x.astype(np.longdouble)
-        approx = _numpy_path._FORMULAS[name](work, beta)
+        approx = _numpy_path._FORMULAS[name](work, beta, NUMPY)
         y = approx.astype(np.float64)
         up = np.nextafter(y, np.inf).astype(np.longdouble)
         down = np.nextafter(y, -np.inf).astype(np.longdouble)

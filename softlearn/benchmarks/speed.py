@@ -25,6 +25,7 @@ with every core gets).
 
 from __future__ import annotations
 
+import functools
 import statistics
 import timeit
 import tracemalloc
@@ -37,11 +38,12 @@ import torch
 import torch.nn.functional as F
 
 import softlearn as sl
+from softlearn._definitions import kernel_names
 from softlearn.benchmarks.table import Table
 
 N = 10**7
 REPEATS = 7
-FUNCTIONS = ("softsign", "softsign_grad", "softplus", "softplus_grad")
+FUNCTIONS = kernel_names("softsign", "softplus")
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = REPEATS) -> float:
@@ -75,12 +77,7 @@ def candidates(x: np.ndarray) -> dict[str, dict[str, Callable[[], object]]]:
         return min(fns, key=lambda f: median_seconds(f, 3))
 
     return {
-        "softlearn": {
-            "softsign": lambda: sl.softsign(x),
-            "softsign_grad": lambda: sl.softsign_grad(x),
-            "softplus": lambda: sl.softplus(x),
-            "softplus_grad": lambda: sl.softplus_grad(x),
-        },
+        "softlearn": {name: functools.partial(getattr(sl, name), x) for name in FUNCTIONS},
         "PyTorch": {
             "softsign": lambda: F.softsign(xt),
             "softsign_grad": softsign_backward,
