@@ -9,9 +9,9 @@ Every other module reads it from :data:`DEFINITIONS`:
   :attr:`~Definition.grad` as the NumPy path's fast formulas;
 - ``softlearn.torch`` registers the kernels as PyTorch operators for the CPU
   and writes the formulas in torch ops for other devices, with
-  :attr:`~Definition.grad2` and :attr:`~Definition.grad3` as the second and
-  third derivatives;
-- ``softlearn.keras`` writes all four formulas in ``keras.ops``;
+  :attr:`~Definition.grad2` as the second derivative;
+- ``softlearn.keras`` writes all four formulas in ``keras.ops``, up to the
+  third derivative :attr:`~Definition.grad3`;
 - ``softlearn.registry`` gives the book each activation's functions, LaTeX and
   range.
 
@@ -52,7 +52,7 @@ class Definition(NamedTuple):
 
 
 def _zero(x: Any, beta: Any, xp: Any) -> Any:
-    return 0 * xp.relu(x)
+    return 0 * xp.sign(x)  # 0 in x's dtype, infinities included; NaN stays NaN
 
 
 _ALL = (

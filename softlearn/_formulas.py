@@ -13,7 +13,7 @@ softlearn/_definitions.py names them for each activation.  They are the fast
 path of softlearn's NumPy path (softlearn/_numpy_path.py), where no compiled
 kernel is built, and, written in the framework's own ops, the PyTorch adapter
 on devices other than the CPU, the Keras adapter on every backend, and the
-adapters' second and third derivatives.  Rounding errors of a formula are a few units of the
+adapters' higher derivatives.  Rounding errors of a formula are a few units of the
 working precision; the NumPy path bounds them and sends what the bound cannot
 decide to the exact path.  So the choice of formula is about range and
 cancellation: no ``exp`` of a positive number (overflow), no ``1 - tanh**2``

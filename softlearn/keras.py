@@ -13,9 +13,11 @@ NumPy and PyTorch code read too), evaluated in float64 whatever the input's
 dtype, and rounded once to that dtype.  On JAX, float64 is switched on for
 that evaluation alone (``jax.enable_x64``); a float64 *input* exists only
 where x64 is enabled globally.  Being native code, they compile with XLA
-(``jit_compile=True``, ``jax.jit``), and a SavedModel written by
+(``jit_compile=True``, ``jax.jit``; the device needs float64, which TPUs
+lack), and a SavedModel written by
 ``model.export()`` runs in a process that has never imported softlearn.
-Gradients are analytic (``keras.ops.custom_gradient``): the first, second
+Gradients are analytic (``keras.ops.custom_gradient``; on JAX a
+``jax.custom_jvp``, so forward mode works too): the first, second
 and third derivatives are the formulas themselves, so nested tapes and
 ``jax.grad(jax.grad(f))`` get the second derivative's formula; higher orders
 are autodiff of the third's.  Softsign's gradient is :math:`1/(1+|x|)^2`,
@@ -48,8 +50,8 @@ numbers, and are kept):
   (``beta`` = 1) and its derivatives are 0 for :math:`x \le -87.33655` in
   float32 and bfloat16 (the exact softplus crosses :math:`2^{-126}` at
   :math:`x = -87.3365448`) and for :math:`x < -708.3964185` in float64;
-  softsign's derivative for :math:`|x| \ge 2^{63}` in float32 and
-  :math:`|x| \ge 2^{511}` in float64, its second derivative for
+  softsign's derivative for :math:`|x| > 2^{63}` in float32 and
+  :math:`|x| > 2^{511}` in float64, its second derivative for
   :math:`|x| > 5.5412 \times 10^{12}` in float32;
 - in float64, a result is also 0 where an intermediate of its formula is
   subnormal, though the result is not: softsign's second derivative for
@@ -145,6 +147,8 @@ def _chain(formulas: Sequence[Formula], beta: float) -> Function:
     if not rest:
         return lambda x: _evaluate(formula, beta, x)
     derivative = _chain(rest, beta)
+    if keras.backend.backend() == "jax":
+        return _jax_chain(formula, derivative, beta)
 
     def fn(x: Any) -> tuple[Any, Callable[..., Any]]:
         # TensorFlow and JAX pass the upstream gradient positionally.
@@ -156,6 +160,27 @@ def _chain(formulas: Sequence[Formula], beta: float) -> Function:
 
     with_gradient: Function = ops.custom_gradient(fn)
     return with_gradient
+
+
+def _jax_chain(formula: Formula, derivative: Function, beta: float) -> Function:
+    """``_chain`` on JAX, with a JVP rule: JAX transposes it for reverse mode.
+
+    ``keras.ops.custom_gradient`` is ``jax.custom_vjp`` on JAX, which has no
+    forward mode: ``jax.jvp``, ``jax.jacfwd`` and ``jax.hessian`` would fail.
+    """
+    import jax
+
+    @jax.custom_jvp
+    def fn(x: Any) -> Any:
+        return _evaluate(formula, beta, x)
+
+    @fn.defjvp
+    def jvp(primals: tuple[Any], tangents: tuple[Any]) -> tuple[Any, Any]:
+        (x,), (t,) = primals, tangents
+        return fn(x), t * derivative(x)
+
+    with_jvp: Function = fn
+    return with_jvp
 
 
 @functools.cache

@@ -148,16 +148,23 @@ def _derivatives_jax(fn: Any, x: Any, compiled: bool) -> list[Any]:
     import jax.numpy as jnp
     import numpy as np
 
-    def orders(t: Any) -> tuple[Any, Any, Any]:
+    def orders(t: Any) -> tuple[Any, ...]:
         first = jax.grad(lambda s: jnp.sum(fn(s)))
         second = jax.grad(lambda s: jnp.sum(first(s)))
-        return fn(t), first(t), second(t)
+        ones = jnp.ones_like(t)
+        forward = (jax.jvp(fn, (t,), (ones,))[1], jax.jvp(first, (t,), (ones,))[1])
+        return fn(t), first(t), second(t), *forward
 
     # float64 exists in JAX only with x64; the other dtypes run without it, as
     # in a default JAX process.
     with jax.enable_x64(x.dtype == np.float64):
         run = jax.jit(orders) if compiled else orders
-        return [np.asarray(r) for r in run(jnp.asarray(x))]
+        value, first, second, fwd_first, fwd_second = (np.asarray(r) for r in run(jnp.asarray(x)))
+    # Forward mode, and forward over reverse as jax.hessian does, multiply by
+    # the same formulas as reverse mode: the same numbers.
+    assert np.array_equal(fwd_first, first, equal_nan=True), "jax.jvp differs from jax.grad"
+    assert np.array_equal(fwd_second, second, equal_nan=True), "forward over reverse differs"
+    return [value, first, second]
 
 
 def _derivatives_torch(fn: Any, x: Any, compiled: bool) -> list[Any]:
