@@ -16,7 +16,7 @@ What each path guarantees:
 - **Other devices** (CUDA, MPS, XPU, ...). The same formulas
   (softlearn/_formulas.py), written in torch ops, on the tensor's device:
   float16, bfloat16 and float32 are evaluated in float64 and rounded once;
-  float64 is evaluated in float64.  :data:`DEVICE_ULPS` states the bounds,
+  float64 is evaluated in float64.  ``DEVICE_ULPS`` states the bounds,
   measured on the CPU in tests/test_torch_transforms.py (a device's own exp
   and log1p may differ by their own few units).  MPS, and Intel GPUs without
   float64, evaluate in float32.
