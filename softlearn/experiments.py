@@ -52,7 +52,7 @@ def tail_rates(x: Sequence[float] | np.ndarray | None = None) -> dict[str, Any]:
     r"""How fast Softsign and tanh approach 1, and their derivatives 0.
 
     Returns the gaps :math:`1 - f(x)` and the derivatives on ``x`` (default
-    5 to 30), and two fitted rates: the slope of :math:`\log(1 - f)` against
+    0 to 30), and two fitted rates: the slope of :math:`\log(1 - f)` against
     :math:`\log x` for Softsign (a power law, derived exponent -1; -2 for its
     derivative), over :math:`x` from 100 to a million, and against :math:`x`
     for tanh (an exponential, derived rate -2, for the derivative too), over 5
@@ -197,10 +197,8 @@ def cost_verdict(times: dict[str, list[float]], margin: float = 1.25) -> dict[st
 #   as uniform numbers (a normal sampler calls the C library's exp and log),
 #   and the target function is evaluated by mpmath;
 # * everything else is +, -, *, / and sqrt, which IEEE 754 defines exactly,
-#   and softlearn's functions.  Those are the one part left whose last bit
-#   can differ: between softlearn's compiled kernels and its NumPy fallback
-#   (x87 long double on x86-64, another format elsewhere) on a few inputs in
-#   ten thousand.  Such differences stay many digits below the printed ones
+#   and softlearn's functions, which are correctly rounded: the same bits
+#   from the compiled kernels and from the NumPy path, on every machine
 #   (checked under every variant of tools/platforms.py).
 #
 # Training amplifies differences: Adam divides each gradient by its own

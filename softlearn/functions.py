@@ -94,7 +94,7 @@ def softsign_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: Array
 
     It equals 1 at :math:`x = 0`: softsign is differentiable there although
     :math:`|x|` is not.  Computed as :math:`r^2` with :math:`r = 1/(1+|x|)`,
-    which stays exact for large :math:`|x|`, where the autograd of
+    which keeps every digit for large :math:`|x|`, where the autograd of
     ``x / (1 + |x|)`` cancels to nothing.
 
     Shape:
@@ -147,12 +147,14 @@ def softplus(
             broadcasts with ``x``.  The curve is the ReLU kink
             rounded off over a width of about :math:`1/\beta`; as
             :math:`\beta \to \infty` it tends to ``max(x, 0)``.
-        threshold: ``None`` (the default) computes the exact value everywhere.
-            A number (or an array that broadcasts with ``x``) reproduces
-            the cut-off of ``torch.nn.Softplus``: where ``beta * x >
+        threshold: ``None`` (the default): the correctly rounded value
+            everywhere.  A number (or an array that broadcasts with ``x``)
+            reproduces the cut-off of ``torch.nn.Softplus``: where ``beta * x >
             threshold`` (rounded in the dtype of ``x``, as PyTorch does) the
-            result is ``x`` itself.  That is off by about
+            result is ``x`` itself, which is off by about
             :math:`e^{-\text{threshold}}/\beta`; use it only for parity.
+            Below the cut the result stays correctly rounded and PyTorch's
+            is not, so the two can still differ in the last bit there.
         out: an array of the result's shape and dtype to write the result
             into, as in NumPy's ufuncs; it is returned.
         where: a boolean array-like; where False, ``out`` keeps its value

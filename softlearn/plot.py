@@ -82,6 +82,7 @@ def plot(
     logy: bool = False,
     styles: Sequence[str] | None = None,
     bands: Sequence[tuple[ArrayLike, ArrayLike] | None] | None = None,
+    panels: Sequence[tuple[float, float]] | None = None,
 ) -> Figure:
     r"""Draw labelled curves on one pair of axes, in the book's style and size.
 
@@ -95,6 +96,9 @@ def plot(
         styles: matplotlib line styles, one per curve (default: all solid).
         bands: one ``(low, high)`` pair or ``None`` per curve: a shaded band
             around the curve, in its colour (for example the spread over seeds).
+        panels: ``(low, high)`` ranges of x, one panel each, side by side
+            with a shared y axis (default: one panel over all of x).  For
+            inputs that are dense in one range and sparse in another.
 
     Returns:
         The figure, which Jupyter displays and ``Figure.savefig`` writes.
@@ -109,26 +113,41 @@ def plot(
         >>> fig.axes[0].get_title()
         'a parabola'
     """
+    curves = list(curves)
+    if panels is not None and (not panels or any(not lo < hi for lo, hi in panels)):
+        raise ValueError(f"panels must be (low, high) ranges with low < high; got {panels}")
+    ranges = panels if panels is not None else [None]
     with mpl.rc_context(STYLE):  # type: ignore[arg-type]
         fig = Figure(figsize=SIZE, layout="constrained")
-        ax = fig.add_subplot()
-        for i, (label, x, y) in enumerate(curves):
-            style = styles[i] if styles is not None else "-"
-            (line,) = ax.plot(np.asarray(x), np.asarray(y), style, label=label)
-            band = bands[i] if bands is not None else None
-            if band is not None:
-                lo, hi = band
-                ax.fill_between(np.asarray(x), lo, hi, color=line.get_color(), alpha=0.2)
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
+        axes = fig.subplots(1, len(ranges), sharey=True, squeeze=False)[0]
+        for ax, limits in zip(axes, ranges, strict=True):
+            for i, (label, x, y) in enumerate(curves):
+                x, y = np.asarray(x), np.asarray(y)
+                keep = (
+                    np.ones(x.shape, bool)
+                    if limits is None
+                    else (x >= limits[0]) & (x <= limits[1])
+                )
+                style = styles[i] if styles is not None else "-"
+                (line,) = ax.plot(x[keep], y[keep], style, label=label)
+                band = bands[i] if bands is not None else None
+                if band is not None:
+                    lo, hi = (np.asarray(b)[keep] for b in band)
+                    ax.fill_between(x[keep], lo, hi, color=line.get_color(), alpha=0.2)
+            if limits is not None:
+                ax.set_xlim(*limits)
+            if logx:
+                ax.set_xscale("log")
+            if logy:
+                ax.set_yscale("log")
+            ax.set_xlabel(xlabel)
         if ylabel is not None:
-            ax.set_ylabel(ylabel)
-        if title is not None:
-            ax.set_title(title)
-        ax.legend(loc="best")
+            axes[0].set_ylabel(ylabel)
+        if title is not None and len(axes) > 1:
+            fig.suptitle(title)
+        elif title is not None:
+            axes[0].set_title(title)
+        axes[-1].legend(loc="best")
     return fig
 
 

@@ -269,7 +269,7 @@ def _check_tensor(x: Any, name: str) -> None:
 
 
 def softsign(x: torch.Tensor) -> torch.Tensor:
-    r"""Softsign of a tensor, :math:`x / (1 + |x|)`, with an exact gradient.
+    r"""Softsign of a tensor, :math:`x / (1 + |x|)`, with an analytic gradient.
 
     Like ``torch.nn.functional.softsign``, but correctly rounded on the CPU,
     ``softsign(±inf) = ±1`` rather than NaN, and a gradient
@@ -298,15 +298,18 @@ def softsign(x: torch.Tensor) -> torch.Tensor:
 
 
 def softplus(x: torch.Tensor, beta: float = 1.0, threshold: float | None = None) -> torch.Tensor:
-    r"""Softplus of a tensor, :math:`\log(1 + e^{\beta x})/\beta`, with an exact gradient.
+    r"""Softplus of a tensor, :math:`\log(1 + e^{\beta x})/\beta`, with an analytic gradient.
 
     Args:
         x: a floating-point tensor of any shape, on any device.
         beta: sharpness, a finite number > 0.
-        threshold: ``None`` (the default): the function itself, everywhere.
-            A number: PyTorch's cut-off, as in ``torch.nn.functional.softplus``:
-            where ``beta * x > threshold`` the result is ``x`` and the
-            gradient 1.
+        threshold: ``None`` (the default): no cut-off, the function itself
+            everywhere (correctly rounded on the CPU, within ``DEVICE_ULPS``
+            elsewhere).  A number: PyTorch's cut-off, as in
+            ``torch.nn.functional.softplus``: where ``beta * x > threshold``
+            the result is ``x`` and the gradient 1, as in PyTorch.  Below the
+            cut the result stays correctly rounded on the CPU, which
+            PyTorch's is not, so the two can differ in the last bit there.
 
     Returns:
         A new tensor of the same shape, dtype and device.
@@ -334,7 +337,7 @@ class Softsign(nn.Module):
     r"""Applies Softsign element-wise: :math:`\text{Softsign}(x) = x / (1 + |x|)`.
 
     A drop-in replacement for ``torch.nn.Softsign``, correctly rounded on the
-    CPU, whose gradient :math:`1/(1+|x|)^2` stays exact for large
+    CPU, whose gradient :math:`1/(1+|x|)^2` stays accurate for large
     :math:`|x|`, where PyTorch's autograd gradient cancels.
 
     Shape:

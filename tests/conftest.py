@@ -59,13 +59,16 @@ class Build:
     html: Path
 
 
-def build_book(source: Path, out: Path, *flags: str) -> Build:
-    """Build the Jupyter Book at ``source`` into ``out/_build/html``."""
+def build_book(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> Build:
+    """Build the Jupyter Book at ``source`` into ``out/_build/html``, with ``env`` added."""
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     assert jupyter_book.exists(), f"jupyter-book not installed next to {sys.executable}"
     cmd = [str(jupyter_book), "build", str(source), *flags, "--path-output", str(out)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SOFTLEARN_REPOSITORY")}
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=1800, env={**environ, **(env or {})}
+    )
     seconds = time.perf_counter() - start
     return Build(proc.returncode, proc.stdout + proc.stderr, seconds, out / "_build" / "html")
 

@@ -1,10 +1,12 @@
 """The book builds with warnings as errors, as `make book` does."""
 
 import re
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, Build, toc_pages
+from conftest import REPO, Build, build_book, toc_pages
 
 
 @pytest.mark.slow
@@ -116,22 +118,56 @@ def _check_numbering(html: Path, pages: list[str]) -> None:
     assert equations >= 10 and len(numbers) - equations >= 10 and refs >= 10, (equations, refs)
 
 
-def _check_launch_buttons(html: Path, pages: list[str]) -> None:
-    """Each notebook page links to Binder (JupyterLab) and Colab for the configured repository."""
-    import yaml
+LAUNCH = re.compile(r"mybinder\.org|colab\.research\.google\.com|github\.com")
 
-    config = yaml.safe_load((REPO / "_config.yml").read_text())
-    owner_repo = config["repository"]["url"].removeprefix("https://github.com/")
-    branch = config["repository"]["branch"]
+
+def _check_launch_buttons(html: Path, pages: list[str]) -> None:
+    """The project has no public address: no page links to a repository or launches one.
+
+    Each notebook page says instead how to run it locally.
+    """
     for page in pages:
-        if not (REPO / "book" / f"{page}.ipynb").exists():
-            continue
         text = (html / "book" / f"{page}.html").read_text()
-        binder = (
-            f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/book/{page}.ipynb"
-        )
-        colab = (
-            f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/book/{page}.ipynb"
-        )
+        assert not LAUNCH.search(text), f"{page} links to {LAUNCH.search(text).group(0)}"
+        if (REPO / "book" / f"{page}.ipynb").exists():
+            assert "To run this chapter yourself" in text, f"no run-locally note on {page}"
+            path = f'<code class="docutils literal notranslate"><span class="pre">book/{page}.ipynb'
+            assert path in text, f"the run-locally note on {page} names another file"
+
+
+# A repository address for the build below only: the test checks the links made from it.
+PUBLISHED = "https://github.com/published-copy/softlearn"
+
+
+@pytest.mark.slow
+def test_launch_buttons_appear_for_a_given_repository(tmp_path: Path) -> None:
+    built = build_book(
+        REPO, tmp_path, "-W", "-n", "--keep-going", env={"SOFTLEARN_REPOSITORY_URL": PUBLISHED}
+    )
+    assert built.returncode == 0, built.log[-8000:]
+    owner_repo = PUBLISHED.removeprefix("https://github.com/")
+    notebooks = [p.removeprefix("book/") for p in toc_pages() if (REPO / f"{p}.ipynb").exists()]
+    assert len(notebooks) >= 6
+    for page in notebooks:
+        text = (built.html / "book" / f"{page}.html").read_text()
+        binder = f"https://mybinder.org/v2/gh/{owner_repo}/main?urlpath=lab/tree/book/{page}.ipynb"
+        colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{page}.ipynb"
         assert f'href="{binder}"' in text, f"no Binder button on {page}"
         assert f'href="{colab}"' in text, f"no Colab button on {page}"
+    intro = (built.html / "book" / "intro.html").read_text()
+    assert "mybinder.org" not in intro, "a Markdown page has no notebook to launch"
+
+
+def test_launch_buttons_refuse_an_address_they_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    try:
+        import softlearn_book
+    finally:
+        sys.path.remove(str(REPO / "book" / "_ext"))
+    config = SimpleNamespace(html_theme_options={"launch_buttons": {"colab_url": "x"}})
+    monkeypatch.setenv("SOFTLEARN_REPOSITORY_URL", "https://gitlab.com/owner/repo")
+    with pytest.raises(ValueError, match="GitHub repository"):
+        softlearn_book._launch_buttons(None, config)
+    monkeypatch.delenv("SOFTLEARN_REPOSITORY_URL")
+    softlearn_book._launch_buttons(None, config)
+    assert "launch_buttons" not in config.html_theme_options

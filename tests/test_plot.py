@@ -74,3 +74,17 @@ def test_bands_are_shaded_in_the_curve_colour():
     assert np.allclose(
         band.get_facecolor()[0][:3], matplotlib.colors.to_rgb(_lines(fig)[0].get_color())
     )
+
+
+def test_panels_split_the_x_range_and_share_the_y_axis():
+    x = np.concatenate([np.linspace(-700, -100, 5), np.linspace(-40, 40, 50)])
+    fig = plot.plot([("a", x, np.exp(x / 100))], panels=[(-745, -40), (-40, 40)], logy=True)
+    left, right = fig.axes
+    assert left.get_xlim() == (-745, -40) and right.get_xlim() == (-40, 40)
+    assert left.get_shared_y_axes().joined(left, right)
+    # -40 ends one range and starts the next: both panels draw it.
+    assert len(left.lines[0].get_xdata()) == 6 and len(right.lines[0].get_xdata()) == 50
+    assert right.get_legend() is not None and left.get_legend() is None
+    assert fig.get_size_inches().tolist() == list(plot.SIZE)
+    with pytest.raises(ValueError, match="low < high"):
+        plot.plot([("a", x, x)], panels=[(1, 0)])

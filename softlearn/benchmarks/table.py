@@ -27,22 +27,43 @@ class Table:
         |---|---:|
         | 2 | 4 |
         | 10 | 100 |
+
+    ``align`` gives each column's alignment, ``"l"`` or ``"r"``; by default
+    the first column is a label (left) and the others are figures (right):
+
+        >>> print(Table(["claim", "verdict"], [["a", "holds"], ["bc", "no"]], align="ll"))
+        claim  verdict
+        -----  -------
+        a      holds
+        bc     no
+        >>> Table(["claim", "verdict"], [], align="lc")
+        Traceback (most recent call last):
+        ...
+        ValueError: align needs one 'l' or 'r' per column; got 'lc'
     """
 
-    def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    def __init__(
+        self, columns: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None
+    ) -> None:
         if any(len(r) != len(columns) for r in rows):
             raise ValueError(f"every row needs {len(columns)} cells")
+        # By default the first column is a label (left) and the others figures (right).
+        align = "l" + "r" * (len(columns) - 1) if align is None else align
+        if len(align) != len(columns) or set(align) - {"l", "r"}:
+            raise ValueError(f"align needs one 'l' or 'r' per column; got {align!r}")
         self.columns = list(columns)
         self.rows = [list(r) for r in rows]
+        self.align = align
 
     def __str__(self) -> str:
         cells = [self.columns, *self.rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.columns))]
 
         def line(row: Sequence[str]) -> str:
-            # The first column is a label (left-aligned), the others are figures.
-            parts = [row[0].ljust(widths[0])]
-            parts += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+            parts = [
+                c.ljust(w) if a == "l" else c.rjust(w)
+                for c, w, a in zip(row, widths, self.align, strict=True)
+            ]
             return "  ".join(parts).rstrip()
 
         rule = "  ".join("-" * w for w in widths)
@@ -52,5 +73,5 @@ class Table:
 
     def _repr_markdown_(self) -> str:
         head = "| " + " | ".join(self.columns) + " |"
-        align = "|---|" + "---:|" * (len(self.columns) - 1)
+        align = "|" + "".join("---|" if a == "l" else "---:|" for a in self.align)
         return "\n".join([head, align, *("| " + " | ".join(r) + " |" for r in self.rows)])
