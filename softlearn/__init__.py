@@ -7,8 +7,7 @@ PyTorch and TensorFlow are imported only by the sub-modules that need them,
 is first used: ``import softlearn.torch``, or just ``softlearn.torch.Softplus``.
 """
 
-import importlib
-from types import ModuleType
+from types import ModuleType as _ModuleType
 
 from softlearn._arrays import EXTENDED_FLOAT64
 from softlearn.functions import (
@@ -49,7 +48,14 @@ __all__ = [
 _LAZY = ("torch", "keras", "plot", "experiments")
 
 
-def __getattr__(name: str) -> ModuleType:
+def __getattr__(name: str) -> _ModuleType:
     if name in _LAZY:
-        return importlib.import_module(f"softlearn.{name}")
+        from importlib import import_module
+
+        return import_module(f"softlearn.{name}")
     raise AttributeError(f"module 'softlearn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The public API and the lazy sub-modules, not the helpers imported above.
+    return sorted([*__all__, *_LAZY])

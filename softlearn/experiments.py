@@ -31,6 +31,7 @@ from softlearn.registry import get
 __all__ = [
     "ACTIVATIONS",
     "Network",
+    "backward_gain",
     "cost",
     "cost_verdict",
     "dead_units",
@@ -293,10 +294,18 @@ class Network:
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
         """Mean squared error on ``(x, y)`` and its gradient for every parameter."""
+        loss, grads, _ = self.backward(x, y)
+        return loss, grads
+
+    def backward(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+        """The loss, the parameters' gradients, and the gradient at each hidden pre-activation."""
         out, pre, post = self.forward(x)
         diff = out - y
         loss = _sum(diff * diff) / len(y)
         grads: list[np.ndarray] = [np.empty(0)] * len(self.params)
+        deltas: list[np.ndarray] = [np.empty(0)] * self.depth
         dz = diff * (2.0 / len(y))
         for layer in range(self.depth, -1, -1):
             h = x if layer == 0 else post[layer - 1]
@@ -305,7 +314,8 @@ class Network:
             if layer:
                 dh = _matmul(dz, self.params[2 * layer].T)
                 dz = dh * np.asarray(self.activation.derivative(pre[layer - 1]))
-        return loss, grads
+                deltas[layer - 1] = dz
+        return loss, grads, deltas
 
 
 class _SGD:
@@ -441,6 +451,47 @@ def gradient_flow(depth: int = 20, width: int = 64, seed: int = 0) -> dict[str, 
         net = Network(x.shape[1], width, depth, name, seed)
         _, grads = net.loss_and_gradients(x, y)
         out[name] = np.array([math.sqrt(_sum(g * g)) for g in grads[::2]])
+    return out
+
+
+def backward_gain(depth: int = 20, width: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+    r"""How much of the gradient one hidden layer passes back, predicted and measured.
+
+    Going back through a layer multiplies the gradient by the transposed
+    weights and then, unit by unit, by the activation's derivative at the
+    unit's pre-activation :math:`z`.  With weights uniform on
+    :math:`\pm 1/\sqrt{\text{width}}` (variance :math:`1/(3\,\text{width})`),
+    the squared norm is multiplied on average by
+    :math:`\text{width} \cdot \operatorname{Var}(w) \cdot \overline{f'(z)^2}
+    = \overline{f'(z)^2}/3`, where the bar is the mean over the layer's units
+    and examples.  The same network as :func:`gradient_flow`.
+
+    Returns:
+        ``{name: {"mean_square_derivative": ..., "predicted": ..., "measured": ...}}``:
+        the mean of :math:`f'(z)^2` over every hidden pre-activation; the
+        predicted gain per layer, the geometric mean over the layers of
+        :math:`\sqrt{\overline{f'(z)^2}/3}`; and the measured one, the
+        geometric mean of the ratios of the gradient's norm at consecutive
+        hidden pre-activations.
+    """
+    x, y = make_task()
+    out = {}
+    for name in ACTIVATIONS:
+        net = Network(x.shape[1], width, depth, name, seed)
+        _, pre, _ = net.forward(x)
+        _, _, deltas = net.backward(x, y)
+        squares = [np.asarray(net.activation.derivative(z)) ** 2 for z in pre]
+        means = [_sum(s) / s.size for s in squares]
+        # The gradient at layer l - 1 comes from layer l through f' at layer l - 1.
+        predicted = math.exp(statistics.fmean(math.log(math.sqrt(m / 3)) for m in means[:-1]))
+        norms = [math.sqrt(_sum(d * d)) for d in deltas]
+        measured = (norms[0] / norms[-1]) ** (1 / (len(norms) - 1))
+        out[name] = {
+            "mean_square_derivative": _sum(np.concatenate([s.ravel() for s in squares]))
+            / sum(s.size for s in squares),
+            "predicted": predicted,
+            "measured": measured,
+        }
     return out
 
 

@@ -121,21 +121,7 @@ def plot(
         fig = Figure(figsize=SIZE, layout="constrained")
         axes = fig.subplots(1, len(ranges), sharey=True, squeeze=False)[0]
         for ax, limits in zip(axes, ranges, strict=True):
-            for i, (label, x, y) in enumerate(curves):
-                x, y = np.asarray(x), np.asarray(y)
-                keep = (
-                    np.ones(x.shape, bool)
-                    if limits is None
-                    else (x >= limits[0]) & (x <= limits[1])
-                )
-                style = styles[i] if styles is not None else "-"
-                (line,) = ax.plot(x[keep], y[keep], style, label=label)
-                band = bands[i] if bands is not None else None
-                if band is not None:
-                    lo, hi = (np.asarray(b)[keep] for b in band)
-                    ax.fill_between(x[keep], lo, hi, color=line.get_color(), alpha=0.2)
-            if limits is not None:
-                ax.set_xlim(*limits)
+            _draw(ax, curves, styles, bands, limits)
             if logx:
                 ax.set_xscale("log")
             if logy:
@@ -149,6 +135,27 @@ def plot(
             axes[0].set_title(title)
         axes[-1].legend(loc="best")
     return fig
+
+
+def _draw(
+    ax: Any,
+    curves: Sequence[Curve],
+    styles: Sequence[str] | None = None,
+    bands: Sequence[tuple[ArrayLike, ArrayLike] | None] | None = None,
+    limits: tuple[float, float] | None = None,
+) -> None:
+    """The curves on one pair of axes, each restricted to ``limits`` of x if given."""
+    for i, (label, x, y) in enumerate(curves):
+        x, y = np.asarray(x), np.asarray(y)
+        keep = np.ones(x.shape, bool) if limits is None else (x >= limits[0]) & (x <= limits[1])
+        style = styles[i] if styles is not None else "-"
+        (line,) = ax.plot(x[keep], y[keep], style, label=label)
+        band = bands[i] if bands is not None else None
+        if band is not None:
+            lo, hi = (np.asarray(b)[keep] for b in band)
+            ax.fill_between(x[keep], lo, hi, color=line.get_color(), alpha=0.2)
+    if limits is not None:
+        ax.set_xlim(*limits)
 
 
 def _grid(x: ArrayLike | None, lo: float = -6.0, hi: float = 6.0) -> np.ndarray:
@@ -176,18 +183,32 @@ def activation(name: str, x: ArrayLike | None = None) -> Figure:
     )
 
 
-def compare(names: Sequence[str], x: ArrayLike | None = None, derivative: bool = False) -> Figure:
-    """Several activations (or their derivatives) on the same axes.
+def compare(names: Sequence[str], x: ArrayLike | None = None) -> Figure:
+    """Several activations and their derivatives, side by side: two panels.
+
+    The functions are on the left, their derivatives on the right, each
+    activation in the same colour in both, with one legend for the two.
 
     Example:
         >>> from softlearn.plot import compare
-        >>> compare(["softsign", "tanh"], derivative=True).axes[0].get_ylabel()
-        "$f'(x)$"
+        >>> fig = compare(["softsign", "tanh"])
+        >>> fig
+        <Figure size 640x360 with 2 Axes>
+        >>> [ax.get_title() for ax in fig.axes]
+        ['$f(x)$', "$f'(x)$"]
     """
     xs = _grid(x)
     acts = [get(n) for n in names]
-    curves = [(a.name, xs, (a.derivative if derivative else a.function)(xs)) for a in acts]
-    return plot(curves, ylabel="$f'(x)$" if derivative else "$f(x)$")
+    with mpl.rc_context(STYLE):  # type: ignore[arg-type]
+        fig = Figure(figsize=SIZE, layout="constrained")
+        left, right = fig.subplots(1, 2)
+        _draw(left, [(a.name, xs, a.function(xs)) for a in acts])
+        _draw(right, [(a.name, xs, a.derivative(xs)) for a in acts])
+        for ax, title in ((left, "$f(x)$"), (right, "$f'(x)$")):
+            ax.set_title(title)
+            ax.set_xlabel("$x$")
+        fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=len(acts))
+    return fig
 
 
 def tails(names: Sequence[str], x: ArrayLike | None = None) -> Figure:

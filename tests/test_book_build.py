@@ -1,5 +1,6 @@
 """The book builds with warnings as errors, as `make book` does."""
 
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ def test_book_builds_without_warnings(book: Build, capsys: pytest.CaptureFixture
     log = book.log[-8000:]
     assert book.returncode == 0, f"book build failed:\n{log}"
     html = book.html
-    # Sphinx mirrors the source tree: book/intro.md becomes book/intro.html, and
+    # Sphinx mirrors the source tree: book/intro.ipynb becomes book/intro.html, and
     # Jupyter Book writes index.html as a redirect to the root page.
     assert (html / "book" / "intro.html").is_file(), log
     assert (html / "index.html").is_file(), log
@@ -36,6 +37,9 @@ def _check_rendered_pages(html: Path) -> None:
     for page in pages:
         text = (html / "book" / f"{page}.html").read_text()
         assert "{glue" not in text, f"unresolved glue role in {page}"
+        assert "glue(" not in text, f"a glue() call shows on {page}"
+    _check_pictures(html)
+    _check_main_line(html)
     for page, numbers in SEED_NUMBERS.items():
         text = (html / "book" / page).read_text()
         for number in numbers:
@@ -50,6 +54,74 @@ def _check_rendered_pages(html: Path) -> None:
     _check_self_contained(html, pages)
     _check_numbering(html, pages)
     _check_launch_buttons(html, pages)
+
+
+# The pictures a learner expects, by page: figure id -> words its alt text names.
+PICTURES = {
+    "intro": {"fig-intro-overview": ("ReLU", "tanh", "softsign", "softplus", "derivatives")},
+    "softsign/step_by_step": {
+        "fig-softsign": ("softsign", "derivative"),
+        "fig-softsign-tanh": ("softsign", "tanh", "derivatives"),
+    },
+    "softsign/derivative": {"fig-softsign-derivative": ("Softsign", "derivative")},
+    "softplus/pytorch": {
+        "fig-softplus-relu": ("softplus", "ReLU", "sigmoid", "step"),
+        "fig-softplus-jump": ("threshold", "0.04"),
+    },
+    "softplus/numpy": {"fig-np-softplus": ("Softplus", "sigmoid")},
+}
+FIGURE_ALT = re.compile(r'<figure[^>]*id="([^"]+)"[^>]*>\s*<img[^>]*alt="([^"]*)"', re.S)
+
+
+def _check_pictures(html: Path) -> None:
+    """Each expected figure is there, with alt text that names what it shows, once."""
+    images: dict[str, str] = {}
+    for page, figures in PICTURES.items():
+        text = (html / "book" / f"{page}.html").read_text()
+        alts = dict(FIGURE_ALT.findall(text))
+        for name, words in figures.items():
+            assert name in alts, f"{page} lacks the figure {name}"
+            missing = [w for w in words if w.lower() not in alts[name].lower()]
+            assert not missing, f"{page}: the alt text of {name} does not name {missing}"
+    for png in sorted((html / "_images").glob("*.png")):
+        digest = hashlib.sha256(png.read_bytes()).hexdigest()
+        assert digest not in images, f"{png.name} is {images.get(digest)} again"
+        images[digest] = png.name
+
+
+# Words of floating-point arithmetic, which the main line of each chapter that
+# mirrors an article keeps for its "Going deeper" blocks and for Accuracy and speed.
+FLOATING_POINT = re.compile(
+    r"\bULPs?\b|subnormal|mpmath|float(?:16|32|64)|\brounding\b|\brounded\b|\brounds\b"
+    r"|floating[- ]point|double-double|\bepsilon\b|\bbinade",
+    re.I,
+)
+MIRRORED = ["softsign/step_by_step", "softsign/derivative", "softplus/pytorch", "softplus/numpy"]
+PER_THOUSAND = 4.0  # the source articles: at most about 2
+
+
+def main_line(page_html: str) -> str:
+    """The prose a reader sees without opening anything: no folded block, code or math."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page_html, "html.parser")
+    article = soup.select_one("article") or soup
+    for selector in ("details", ".admonition.dropdown", ".cell", "pre", ".math", "script"):
+        for element in article.select(selector):
+            element.decompose()
+    return " ".join(article.get_text(" ").split())
+
+
+def _check_main_line(html: Path) -> None:
+    for page in MIRRORED:
+        text = main_line((html / "book" / f"{page}.html").read_text())
+        words = len(re.findall(r"[A-Za-z][A-Za-z'-]*", text))
+        terms = FLOATING_POINT.findall(text)
+        assert words > 500, f"{page}: only {words} words of main line: the parser missed it"
+        density = 1000 * len(terms) / words
+        assert density <= PER_THOUSAND, (
+            f"{page}: {density:.1f} floating-point terms per 1000 words of main line: {terms}"
+        )
 
 
 # What a page loads (not where it links to): scripts, stylesheets, images, frames.
@@ -154,8 +226,8 @@ def test_launch_buttons_appear_for_a_given_repository(tmp_path: Path) -> None:
         colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{page}.ipynb"
         assert f'href="{binder}"' in text, f"no Binder button on {page}"
         assert f'href="{colab}"' in text, f"no Colab button on {page}"
-    intro = (built.html / "book" / "intro.html").read_text()
-    assert "mybinder.org" not in intro, "a Markdown page has no notebook to launch"
+    glossary = (built.html / "book" / "glossary.html").read_text()
+    assert "mybinder.org" not in glossary, "a Markdown page has no notebook to launch"
 
 
 def test_launch_buttons_refuse_an_address_they_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -362,6 +362,76 @@ def test_copy_button_copies_the_code(browser: Any, site: Site) -> None:
     assert copied.strip() and copied.strip() == shown.strip()
 
 
+# Every folded block in a page's article: MyST dropdowns and myst-nb's hidden
+# code are <details>; the exercises' solutions are admonitions that
+# sphinx-togglebutton folds with a button in their title.  FOLDS numbers them
+# and says whether each one's body shows; SHOWN asks again for one of them.
+_PARTS = r"""
+const head = (el) => el.tagName === "DETAILS" ? ":scope > summary" : ":scope > .admonition-title";
+const body = (el) => el.querySelector(
+  el.tagName === "DETAILS" ? ":scope > :not(summary)" : ":scope > :not(.admonition-title)");
+// sphinx-togglebutton hides a solution's body with visibility: hidden.
+const VISIBLE = {visibilityProperty: true};
+"""
+FOLDS = (
+    "() => {"
+    + _PARTS
+    + r"""
+  const folds = document.querySelectorAll("article details, article .admonition.dropdown");
+  return [...folds].map((el, i) => {
+    el.dataset.fold = i;
+    const title = el.querySelector(head(el));
+    return {
+      index: i,
+      details: el.tagName === "DETAILS",
+      title: title ? title.textContent.trim().slice(0, 80) : "",
+      shown: body(el) ? body(el).checkVisibility(VISIBLE) : null,
+    };
+  });
+}"""
+)
+SHOWN = (
+    "(i) => {"
+    + _PARTS
+    + r"""
+  return body(document.querySelector(`[data-fold="${i}"]`)).checkVisibility(VISIBLE);
+}"""
+)
+MIRRORED = {
+    "book/softsign/step_by_step.html",
+    "book/softsign/derivative.html",
+    "book/softplus/pytorch.html",
+    "book/softplus/numpy.html",
+}
+
+
+def check_folds(page: Any, url: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Open ``url``; every fold must be closed, and open when its title is clicked."""
+    page.goto(url, wait_until="load")
+    folds: list[dict[str, Any]] = page.evaluate(FOLDS)
+    problems = [f"fold without a body: {f['title']!r}" for f in folds if f["shown"] is None]
+    problems += [f"open on load: {f['title']!r}" for f in folds if f["shown"]]
+    for f in folds:
+        if f["shown"] is not False:
+            continue
+        fold = page.locator(f"[data-fold='{f['index']}']")
+        fold.locator(":scope > summary" if f["details"] else ":scope > .admonition-title").click()
+        if not page.evaluate(SHOWN, f["index"]):
+            problems.append(f"does not open: {f['title']!r}")
+    return folds, problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", TOC_PAGES)
+def test_every_fold_is_closed_on_load_and_opens_on_click(page: Any, site: Site, path: str) -> None:
+    """Going-deeper dropdowns, hidden code and solutions start folded and open when clicked."""
+    folds, problems = check_folds(page, site.base + path)
+    assert not problems, f"{path}:\n" + "\n".join(problems)
+    if path in MIRRORED:
+        deeper = [f for f in folds if f["title"].startswith("Going deeper")]
+        assert deeper, f"{path} has no going-deeper block"
+
+
 def test_missing_chromium_fails_with_install_instructions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -372,7 +442,7 @@ def test_missing_chromium_fails_with_install_instructions(
 
 BROKEN_BOOK = {
     "_toc.yml": "format: jb-book\nroot: clean\nchapters:\n"
-    "  - file: formula\n  - file: image\n  - file: link\n  - file: outside\n",
+    "  - file: formula\n  - file: image\n  - file: link\n  - file: outside\n  - file: fold\n",
     "clean.md": "# Clean\n\nA formula, $x^2 + 1$, and [a link](formula.md).\n",
     "formula.md": "# Bad formulas\n\nA double exponent: $x^2^3$. Escaped: \\$y^2\\$.\n\n"
     "$$\\frac{1}{2$$\n",
@@ -380,6 +450,8 @@ BROKEN_BOOK = {
     "link.md": "# Broken links\n\n<a href='nowhere.html'>a page that does not exist</a>,\n"
     "<a href='clean.html#nowhere'>an anchor that does not exist</a>\n",
     "outside.md": "# A request outside\n\n<img src='https://example.org/x.png' alt='Remote'>\n",
+    "fold.md": "# Folds\n\n:::{dropdown} Going deeper: closed\nHidden.\n:::\n\n"
+    ":::{dropdown} Going deeper: left open\n:open:\nShown at once.\n:::\n",
 }
 
 
@@ -406,6 +478,7 @@ def test_checks_catch_a_broken_page(tmp_path: Path, browser: Any) -> None:
             site = Site(base, build.html)
             for page in ("clean", "formula", "image", "link", "outside"):
                 found[page] = "\n".join(visit(ctx, site, f"{page}.html"))
+            _, fold_problems = check_folds(ctx.new_page(), f"{base}fold.html")
     finally:
         ctx.close()
     assert found["clean"] == ""
@@ -417,3 +490,4 @@ def test_checks_catch_a_broken_page(tmp_path: Path, browser: Any) -> None:
     assert "broken link: " in found["link"] and "nowhere.html" in found["link"]
     assert "broken anchor: " in found["link"] and "clean.html#nowhere" in found["link"]
     assert "request outside 127.0.0.1: https://example.org/x.png" in found["outside"]
+    assert fold_problems == ["open on load: 'Going deeper: left open'"], fold_problems

@@ -43,6 +43,19 @@ def test_gradients_fade_towards_the_input_at_default_initialisation():
         assert norms[0] < norms[-1], name
 
 
+def test_backward_gain_is_predicted_by_the_derivative_at_the_pre_activations():
+    gain = E.backward_gain(depth=10)
+    for name, g in gain.items():
+        assert g["measured"] == pytest.approx(g["predicted"], rel=0.1), name
+        assert 0 < g["measured"] < 1, name
+    # Small pre-activations at initialisation: f'(z) is near f'(0), which is
+    # 1/2 for softplus, 1 for tanh and softsign, and 0 or 1 for relu.
+    order = sorted(gain, key=lambda n: gain[n]["measured"])
+    assert order == ["softplus", "relu", "softsign", "tanh"]
+    assert gain["softplus"]["mean_square_derivative"] == pytest.approx(0.25, abs=0.05)
+    assert gain["tanh"]["mean_square_derivative"] > 0.9
+
+
 def test_training_is_deterministic_and_learns():
     a = E.training_curves(depth=2, width=8, seeds=(0, 1), steps=40)
     b = E.training_curves(depth=2, width=8, seeds=(0, 1), steps=40)

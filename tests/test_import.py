@@ -79,3 +79,13 @@ def test_framework_modules_load_on_first_use() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "no attribute 'nope'" in out.stdout
+
+
+def test_dir_lists_the_public_api_only() -> None:
+    import softlearn
+
+    names = set(dir(softlearn))
+    assert set(softlearn.__all__) <= names
+    assert {"torch", "keras", "plot", "experiments"} <= names
+    helpers = {n for n in names if not n.startswith("__")} - set(softlearn.__all__)
+    assert helpers == {"torch", "keras", "plot", "experiments"}, helpers

@@ -52,11 +52,29 @@ def test_stored_executed_in_order_with_outputs(path):
         tags = c.get("metadata", {}).get("tags", [])
         assert "NBVAL_SKIP" not in src and "nbval-skip" not in tags
         if "NBVAL_IGNORE_OUTPUT" in src or "nbval-ignore-output" in tags:
-            timing = ("timeit", "perf_counter", "E.cost(", "speed.table(")
+            timing = ("timeit", "perf_counter", "E.cost(", "speed.table(", "speed.own_ratios(")
             assert any(t in src for t in timing), f"non-timing cell ignored:\n{src}"
         for out in c["outputs"]:
             assert out.get("name") != "stderr", f"{path.name}: stderr output {out.get('text')}"
             assert out["output_type"] != "error", f"{path.name}: stored error"
+
+
+HIDDEN = {"remove-input", "remove-cell"}
+LONGEST = 30  # lines: a longer cell is split where its steps part
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_bookkeeping_is_off_the_page_and_cells_are_short(path):
+    """No glue() call shows in the book, and no code cell is a wall of code.
+
+    nbval still runs and compares the hidden cells: the tags only keep their
+    source (and, for remove-cell, their output) out of the rendered page.
+    """
+    for i, c in enumerate(_code_cells(path)):
+        src = "".join(c["source"])
+        tags = set(c.get("metadata", {}).get("tags", []))
+        assert "glue(" not in src or tags & HIDDEN, f"{path.name} cell {i} shows glue()"
+        assert len(src.splitlines()) <= LONGEST, f"{path.name} cell {i}: {src[:200]}"
 
 
 # Loaded by every Python started with this folder on PYTHONPATH, the notebook's

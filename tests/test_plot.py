@@ -25,7 +25,8 @@ def test_every_figure_has_the_fixed_size():
     ]
     for fig in figs:
         assert tuple(fig.get_size_inches()) == plot.SIZE
-        assert repr(fig) == "<Figure size 640x360 with 1 Axes>"
+        axes = len(fig.axes)
+        assert repr(fig) == f"<Figure size 640x360 with {axes} Axes>"
 
 
 @pytest.mark.parametrize("name", ["softsign", "softplus", "relu", "tanh"])
@@ -37,10 +38,19 @@ def test_activation_draws_the_function_and_its_derivative(name):
     assert act.formula in f.get_label() and act.derivative_formula in df.get_label()
 
 
-def test_compare_draws_derivatives_when_asked():
-    lines = _lines(plot.compare(["softsign", "tanh"], x=[0.0, 1.0, 2.0], derivative=True))
-    assert [ln.get_label() for ln in lines] == ["softsign", "tanh"]
-    assert np.array_equal(lines[1].get_ydata(), sl.tanh_grad([0.0, 1.0, 2.0]))
+def test_compare_draws_functions_left_and_derivatives_right_in_the_same_colours():
+    x = [-1.0, 0.0, 1.0, 2.0]
+    fig = plot.compare(["softplus", "relu"], x=x)
+    left, right = fig.axes
+    assert [ln.get_label() for ln in left.get_lines()] == ["softplus", "relu"]
+    assert np.array_equal(left.get_lines()[0].get_ydata(), sl.softplus(x))
+    # The derivative panel: the sigmoid against ReLU's step.
+    assert np.array_equal(right.get_lines()[0].get_ydata(), sl.sigmoid(x))
+    assert np.array_equal(right.get_lines()[1].get_ydata(), [0.0, 0.0, 1.0, 1.0])
+    for a, b in zip(left.get_lines(), right.get_lines(), strict=True):
+        assert a.get_color() == b.get_color()
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["softplus", "relu"]
 
 
 def test_tails_are_drawn_without_cancellation():

@@ -1,4 +1,4 @@
-"""The proof of correct rounding: every path against every other, and the hard cases.
+"""The check of correct rounding: every path against every other, and the hard cases.
 
     python -m softlearn.benchmarks.rounding sample        # seconds: every path, a sample
     python -m softlearn.benchmarks.rounding float32       # minutes: all 2**32 float32 inputs
