@@ -25,8 +25,7 @@ NB ?= $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | so
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml setup.py softlearn/_kernels.c softlearn/_loops.h \
-		softlearn/_functions.h softlearn/_math.h softlearn/_tables.h
+$(STAMP): requirements.txt pyproject.toml setup.py softlearn/_kernels.c softlearn/*.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -r requirements.txt
 	touch $(STAMP)

@@ -23,7 +23,15 @@ def kernels(name: str, flags: list[str]) -> Extension:
     return Extension(
         name,
         sources=["softlearn/_kernels.c"],
-        depends=["softlearn/_math.h", "softlearn/_functions.h", "softlearn/_tables.h"],
+        depends=[
+            "softlearn/_math.h",
+            "softlearn/_functions.h",
+            "softlearn/_tables.h",
+            "softlearn/_loops.h",
+            "softlearn/_simd.h",
+            "softlearn/_tier1.h",
+            "softlearn/_tier1_rational.h",
+        ],
         include_dirs=[numpy.get_include()],
         extra_compile_args=FLAGS + flags,
         optional=True,

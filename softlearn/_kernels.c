@@ -28,6 +28,10 @@
 #include <string.h>
 
 #include "_functions.h"
+#if defined(KERNELS_AVX512) || defined(KERNELS_AVX2)
+#define VECTOR 1
+#include "_tier1.h"
+#endif
 
 #if defined(KERNELS_AVX512)
 #define MODULE_NAME "softlearn._kernels_avx512"
@@ -197,12 +201,16 @@ UNARY(tanh_grad)
 #define K softsign1
 #define NPARAM 0
 #define CUT 0.0
+#define T1F t1f_softsign
+#define T1D t1d_softsign
 #include "_loops.h"
 
 #define NAME softsign_grad
 #define K softsign_grad1
 #define NPARAM 0
 #define CUT 0.0
+#define T1F t1f_softsign_grad
+#define T1D t1d_softsign_grad
 #include "_loops.h"
 
 #define NAME tanh
@@ -221,12 +229,20 @@ UNARY(tanh_grad)
 #define K softplus
 #define NPARAM 2
 #define CUT x
+#define T1F t1f_softplus
+#define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
+#define CUT_VF(v) (v)
+#define CUT_VD(v) (v)
 #include "_loops.h"
 
 #define NAME softplus_grad
 #define K sigmoid
 #define NPARAM 2
 #define CUT 1.0
+#define T1F t1f_sigmoid
+#define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
+#define CUT_VF(v) vf_set(1)
+#define CUT_VD(v) vd_set(1)
 #include "_loops.h"
 
 #define NAME softplus_inverse

@@ -1,17 +1,115 @@
 /* softlearn/_loops.h: the three loops of one ufunc, included once per function
  * by _kernels.c with NAME (the ufunc), K (its fast paths K_dd and K_d),
  * NPARAM (0: x; 1: x, beta; 2: x, beta, threshold) and CUT (the result where
- * the threshold cuts: x or 1) defined.
+ * the threshold cuts: x or 1) defined, and in the vector builds T1F and T1D
+ * (the first tiers of _tier1.h for float32 and float64 results, taking a
+ * register and beta) for the functions that have them, with T1_BETA(b) (the
+ * betas they accept), CUT_VF(v) and CUT_VD(v) (CUT for a register).
  *
- * float64 and float32: blocks of BLOCK elements, a branch-free pass the
- * compiler vectorises, then a scalar pass over the undecided ones.  float16:
- * one element at a time (no speed target; the conversions are scalar).
+ * float64 and float32, vector builds, contiguous x and y and scalar
+ * parameters (the common case): one register at a time, the first tier
+ * deciding almost every lane, and the few others finished one by one in the
+ * scalar paths (NAME_one_*) before the next register.  Otherwise: blocks of
+ * BLOCK elements, a branch-free pass the compiler vectorises, then a scalar
+ * pass over the undecided ones.  float16: one element at a time (no speed
+ * target; the conversions are scalar).
  */
+
+/* The scalar paths for one element: double, then double-double, then exact. */
+static double CAT(NAME, _one_f64)(double x, double b) {
+    approx_dd a = CAT(K, _dd)(x, b);
+    return decided64(a) ? a.hi + a.lo : exact(STR(NAME), x, b, "d");
+}
+
+static double CAT(NAME, _one_f32)(double x, double b) {
+    if (use_fast_path) {
+        approx_d s = CAT(K, _d)(x, b);
+        if (decided32(s.y, s.err)) return s.y;
+    }
+    approx_d a = narrow(CAT(K, _dd)(x, b));
+    return decided32(a.y, a.err) ? a.y : exact(STR(NAME), x, b, "f");
+}
+
+#if defined(VECTOR) && (defined(T1F) || defined(T1D))
+#ifndef T1_BETA
+#define T1_BETA(b) 1
+#endif
+
+/* The vector loop applies: x and y contiguous, every parameter the same,
+ * beta one the first tier takes. */
+#define VECTOR_CASE(size)                                                                  \
+    (steps[0] == (size) && steps[NPARAM + 1] == (size) && (NPARAM < 1 || steps[1] == 0) && \
+     (NPARAM < 2 || steps[2] == 0) && T1_BETA(PARAM(0, 1.0)))
+#define PARAM(i, dflt) (NPARAM > (i) ? *(const double *)args[(i) + 1] : (dflt))
+#endif
+
+#if defined(VECTOR) && defined(T1F)
+/* Contiguous x and y, scalar parameters.  The lanes the first tier leaves
+ * undecided are read from the register, not from x: y may be x.  PyTorch's
+ * threshold cut, where asked for, in float32 as PyTorch computes it. */
+static void CAT(NAME, _vec_f32)(const float *x, float *y, npy_intp n, double b, double t) {
+    (void)t;
+    for (npy_intp i = 0; i < n; i += VF_N) {
+        int m = n - i < VF_N ? (int)(n - i) : VF_N;
+        vf v = m == VF_N ? vf_load(x + i) : vf_load_n(x + i, m);
+        t1f_decision d = T1F(v, b);
+#if NPARAM == 2
+        mf cut = vf_gt(vf_mul(v, vf_set((float)b)), vf_set((float)t));
+        d.y = vf_sel(cut, CUT_VF(v), d.y);
+        d.bad = mf_andnot(cut, d.bad);
+#endif
+        unsigned bad = mf_bits(d.bad) & (unsigned)((1ull << m) - 1);
+        if (!use_fast_path) bad = (unsigned)((1ull << m) - 1);
+        float xs[VF_N];
+        if (bad) vf_store(xs, v);
+        if (m == VF_N) vf_store(y + i, d.y);
+        else vf_store_n(y + i, d.y, m);
+        for (; bad; bad &= bad - 1) {
+            int k = __builtin_ctz(bad);
+            y[i + k] = (float)CAT(NAME, _one_f32)(xs[k], b);
+        }
+    }
+}
+#endif
+
+#if defined(VECTOR) && defined(T1D)
+static void CAT(NAME, _vec_f64)(const double *x, double *y, npy_intp n, double b, double t) {
+    (void)t;
+    for (npy_intp i = 0; i < n; i += VD_N) {
+        int m = n - i < VD_N ? (int)(n - i) : VD_N;
+        vd v = m == VD_N ? vd_load(x + i) : vd_load_n(x + i, m);
+        t1d_decision d = T1D(v, b);
+#if NPARAM == 2
+        md cut = vd_gt(vd_mul(v, vd_set(b)), vd_set(t));
+        d.y = vd_sel(cut, CUT_VD(v), d.y);
+        d.bad = md_andnot(cut, d.bad);
+#endif
+        unsigned bad = md_bits(d.bad) & ((1u << m) - 1);
+        double xs[VD_N];
+        if (bad) vd_store(xs, v);
+        if (m == VD_N) vd_store(y + i, d.y);
+        else vd_store_n(y + i, d.y, m);
+        for (; bad; bad &= bad - 1) {
+            int k = __builtin_ctz(bad);
+            y[i + k] = CAT(NAME, _one_f64)(xs[k], b);
+        }
+    }
+}
+#endif
+
 static void CAT(NAME, _f64)(char **args, npy_intp const *dims, npy_intp const *steps, void *data) {
     (void)data;
+    npy_intp n = dims[0];
+#if defined(VECTOR) && defined(T1D)
+    if (VECTOR_CASE(8)) {
+        CAT(NAME, _vec_f64)((const double *)args[0], (double *)args[NPARAM + 1], n,
+                            PARAM(0, 1.0), PARAM(1, INFINITY));
+        feclearexcept(FE_ALL_EXCEPT);
+        return;
+    }
+#endif
     double xb[BLOCK], bb[BLOCK], tb[BLOCK], hb[BLOCK], lb[BLOCK], eb[BLOCK], yb[BLOCK];
     unsigned char bad[BLOCK];
-    npy_intp n = dims[0];
     load_param(bb, NULL, 0, BLOCK, 1.0, 0); /* the defaults, for the functions without */
     load_param(tb, NULL, 0, BLOCK, INFINITY, 0);
     for (npy_intp i0 = 0; i0 < n; i0 += BLOCK) {
@@ -46,9 +144,17 @@ static void CAT(NAME, _f64)(char **args, npy_intp const *dims, npy_intp const *s
 
 static void CAT(NAME, _f32)(char **args, npy_intp const *dims, npy_intp const *steps, void *data) {
     (void)data;
+    npy_intp n = dims[0];
+#if defined(VECTOR) && defined(T1F)
+    if (VECTOR_CASE(4)) {
+        CAT(NAME, _vec_f32)((const float *)args[0], (float *)args[NPARAM + 1], n, PARAM(0, 1.0),
+                            PARAM(1, INFINITY));
+        feclearexcept(FE_ALL_EXCEPT);
+        return;
+    }
+#endif
     double xb[BLOCK], bb[BLOCK], tb[BLOCK], eb[BLOCK], yb[BLOCK];
     unsigned char bad[BLOCK], cb[BLOCK];
-    npy_intp n = dims[0];
     int fast = use_fast_path;
     load_param(bb, NULL, 0, BLOCK, 1.0, 0);
     load_param(tb, NULL, 0, BLOCK, INFINITY, 0);
@@ -110,7 +216,16 @@ static void CAT(NAME, _f16)(char **args, npy_intp const *dims, npy_intp const *s
     feclearexcept(FE_ALL_EXCEPT);
 }
 
+#if defined(VECTOR) && (defined(T1F) || defined(T1D))
+#undef VECTOR_CASE
+#undef PARAM
+#endif
 #undef NAME
 #undef K
 #undef NPARAM
 #undef CUT
+#undef T1F
+#undef T1D
+#undef T1_BETA
+#undef CUT_VF
+#undef CUT_VD

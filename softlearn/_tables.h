@@ -669,3 +669,64 @@ static const double LOG_C_LO[193] = {
     -0x1.ac1bb52fa589bp-56,
     0x1.abc9e3b39803fp-56,
 };
+
+/* The vector tier: 2**(j/16); c_i = 1/(1 + i/16) and -log(c_i) */
+#define V_N 16
+#define V_INV_LN2_N 0x1.71547652b82fep+4
+#define V_LN2_N 0x1.62e42fefa39efp-5
+static const double V_EXP[16] = {
+    0x1.0000000000000p+0,
+    0x1.0b5586cf9890fp+0,
+    0x1.172b83c7d517bp+0,
+    0x1.2387a6e756238p+0,
+    0x1.306fe0a31b715p+0,
+    0x1.3dea64c123422p+0,
+    0x1.4bfdad5362a27p+0,
+    0x1.5ab07dd485429p+0,
+    0x1.6a09e667f3bcdp+0,
+    0x1.7a11473eb0187p+0,
+    0x1.8ace5422aa0dbp+0,
+    0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0,
+    0x1.c199bdd85529cp+0,
+    0x1.d5818dcfba487p+0,
+    0x1.ea4afa2a490dap+0,
+};
+
+static const double V_LOGC[16] = {
+    0x1.0000000000000p+0,
+    0x1.e1e1e1e1e1e1ep-1,
+    0x1.c71c71c71c71cp-1,
+    0x1.af286bca1af28p-1,
+    0x1.999999999999ap-1,
+    0x1.8618618618618p-1,
+    0x1.745d1745d1746p-1,
+    0x1.642c8590b2164p-1,
+    0x1.5555555555555p-1,
+    0x1.47ae147ae147bp-1,
+    0x1.3b13b13b13b14p-1,
+    0x1.2f684bda12f68p-1,
+    0x1.2492492492492p-1,
+    0x1.1a7b9611a7b96p-1,
+    0x1.1111111111111p-1,
+    0x1.0842108421084p-1,
+};
+
+static const double V_LOGL[16] = {
+    0x0.0p+0,
+    0x1.f0a30c01162a8p-5,
+    0x1.e27076e2af2eap-4,
+    0x1.5ff3070a793d6p-3,
+    0x1.c8ff7c79a9a20p-3,
+    0x1.1675cababa60fp-2,
+    0x1.4618bc21c5ec2p-2,
+    0x1.739d7f6bbd007p-2,
+    0x1.9f323ecbf984dp-2,
+    0x1.c8ff7c79a9a21p-2,
+    0x1.f128f5faf06ecp-2,
+    0x1.0be72e4252a83p-1,
+    0x1.1e85f5e7040d1p-1,
+    0x1.307d7334f10bep-1,
+    0x1.41d8fe84672afp-1,
+    0x1.52a2d265bc5abp-1,
+};

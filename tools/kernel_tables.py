@@ -69,7 +69,34 @@ def header() -> str:
     lines += [f"/* log(1 + i/{LOG_M}), i = {LOG_MIN}..{LOG_M}, at index i - LOG_MIN */"]
     lines += _array("LOG_C_HI", [h for h, _ in logs])
     lines += _array("LOG_C_LO", [lo for _, lo in logs])
+    lines += _register_tables()
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: The vector tier's tables have 16 entries: two AVX-512 registers, four AVX2 ones.
+REG_N = 16
+
+
+def _register_tables() -> list[str]:
+    """The first tier's tables (softlearn/_tier1_exp.h): small enough for registers.
+
+    V_EXP: 2**(j/16).  V_LOGC: c_i, the double nearest 1/(1 + i/16), so that
+    w = v c_i - 1 is small for v near 1 + i/16; V_LOGL: -log(c_i) of that
+    double, so that log(v) = V_LOGL[i] + log1p(w) holds for the stored c_i.
+    Each value is the double nearest the exact one.
+    """
+    exp2 = [float(mp.power(2, mp.mpf(j) / REG_N)) for j in range(REG_N)]
+    cs = [float(1 / (1 + mp.mpf(i) / REG_N)) for i in range(REG_N)]
+    logs = [float(-mp.log(mp.mpf(c))) for c in cs]
+    return [
+        f"/* The vector tier: 2**(j/{REG_N}); c_i = 1/(1 + i/{REG_N}) and -log(c_i) */",
+        f"#define V_N {REG_N}",
+        f"#define V_INV_LN2_N {float(REG_N / mp.log(2)).hex()}",
+        f"#define V_LN2_N {float(mp.log(2) / REG_N).hex()}",
+        *_array("V_EXP", exp2),
+        *_array("V_LOGC", cs),
+        *_array("V_LOGL", logs),
+    ]
 
 
 if __name__ == "__main__":
