@@ -230,6 +230,7 @@ UNARY(tanh_grad)
 #define NPARAM 2
 #define CUT x
 #define T1F t1f_softplus
+#define T1D t1d_softplus
 #define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
 #define CUT_VF(v) (v)
 #define CUT_VD(v) (v)
@@ -240,6 +241,7 @@ UNARY(tanh_grad)
 #define NPARAM 2
 #define CUT 1.0
 #define T1F t1f_sigmoid
+#define T1D t1d_sigmoid
 #define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
 #define CUT_VF(v) vf_set(1)
 #define CUT_VD(v) vd_set(1)

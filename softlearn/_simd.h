@@ -55,6 +55,7 @@ V vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 V vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 V vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 V vd vd_fnma(vd a, vd b, vd c) { return _mm512_fnmadd_pd(a, b, c); }
+V vd vd_fms(vd a, vd b, vd c) { return _mm512_fmsub_pd(a, b, c); } /* a b - c */
 V vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
 V vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
 
@@ -173,6 +174,7 @@ V vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 V vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
 V vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 V vd vd_fnma(vd a, vd b, vd c) { return _mm256_fnmadd_pd(a, b, c); }
+V vd vd_fms(vd a, vd b, vd c) { return _mm256_fmsub_pd(a, b, c); }
 V vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
 V vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
 

@@ -670,10 +670,14 @@ static const double LOG_C_LO[193] = {
     0x1.abc9e3b39803fp-56,
 };
 
-/* The vector tier: 2**(j/16); c_i = 1/(1 + i/16) and -log(c_i) */
+/* The vector tier: 2**(j/16); c_i = 1/(1 + i/16) and -log(c_i), */
+/* the second double of each, where there is one, the rest: hi + lo. */
 #define V_N 16
 #define V_INV_LN2_N 0x1.71547652b82fep+4
 #define V_LN2_N 0x1.62e42fefa39efp-5
+/* ln2/16 = V_LN2_N_1 + V_LN2_N_2 to 2**-97 */
+#define V_LN2_N_1 0x1.62e42fefa4000p-5
+#define V_LN2_N_2 -0x1.8432a1b0e2634p-47
 static const double V_EXP[16] = {
     0x1.0000000000000p+0,
     0x1.0b5586cf9890fp+0,
@@ -691,6 +695,25 @@ static const double V_EXP[16] = {
     0x1.c199bdd85529cp+0,
     0x1.d5818dcfba487p+0,
     0x1.ea4afa2a490dap+0,
+};
+
+static const double V_EXP_LO[16] = {
+    0x0.0p+0,
+    0x1.8a62e4adc610bp-54,
+    -0x1.19041b9d78a76p-55,
+    0x1.9b07eb6c70573p-54,
+    0x1.6f46ad23182e4p-55,
+    0x1.ada0911f09ebcp-55,
+    0x1.d4397afec42e2p-56,
+    0x1.6324c054647adp-54,
+    -0x1.bdd3413b26456p-54,
+    -0x1.41577ee04992fp-55,
+    0x1.6e9f156864b27p-54,
+    0x1.c7c46b071f2bep-56,
+    0x1.7a1cd345dcc81p-54,
+    0x1.11065895048ddp-55,
+    0x1.2ed02d75b3707p-55,
+    -0x1.e9c23179c2893p-54,
 };
 
 static const double V_LOGC[16] = {
@@ -729,4 +752,23 @@ static const double V_LOGL[16] = {
     0x1.307d7334f10bep-1,
     0x1.41d8fe84672afp-1,
     0x1.52a2d265bc5abp-1,
+};
+
+static const double V_LOGL_LO[16] = {
+    0x0.0p+0,
+    0x1.85f325c5bbacdp-59,
+    -0x1.61578001e015ap-60,
+    -0x1.bc60efafc6f6cp-58,
+    -0x1.4f689f8434011p-57,
+    0x1.ce63eab883727p-61,
+    -0x1.7a42642661c62p-61,
+    0x1.ce24c53fad3f0p-58,
+    -0x1.a92e513217f58p-59,
+    0x1.3097607bcbfeep-56,
+    -0x1.328df13bb38c2p-56,
+    0x1.b4c4bdd99efffp-56,
+    -0x1.084e99683070ep-55,
+    0x1.fdac850fab36dp-56,
+    -0x1.ee6d0cf42e7fap-55,
+    0x1.73be4578ad97bp-56,
 };

@@ -119,3 +119,206 @@ INLINE t1f_decision t1f_sigmoid(vf x, double b) {
     vd beta = vd_set(b);
     return t1_round32(t1_sigmoid_half(vd_lo(x), beta, te), t1_sigmoid_half(vd_hi(x), beta, te));
 }
+
+/* --- float64 results: the same functions to about 2**-62, as hi + lo. */
+
+typedef struct {
+    vd hi, lo;
+} vdd;
+
+/* Fast2Sum: a + b exactly as hi + lo, for |a| >= |b| or a = 0. */
+INLINE vdd t1_fast_two_sum(vd a, vd b) {
+    vd s = vd_add(a, b);
+    return (vdd){s, vd_sub(b, vd_sub(s, a))};
+}
+
+/* 2Sum: a + b exactly, in any order. */
+INLINE vdd t1_two_sum(vd a, vd b) {
+    vd s = vd_add(a, b);
+    vd bb = vd_sub(s, a);
+    return (vdd){s, vd_add(vd_sub(a, vd_sub(s, bb)), vd_sub(b, bb))};
+}
+
+/* e**-(z + zl) for 0 <= z <= 700 and |zl| <= 2**-53 z, as hi + lo: rel <
+ * 2**-62.3.
+ * k = round(-z 16/ln2) (|k| < 2**14), h = -z - k L1 exact (k L1 exact with
+ * L1 of 39 bits, and within a factor 2 of z where k != 0: Sterbenz), rl =
+ * -k L2 - zl rounded (|rl| < 2**-32.4, its error and L2's below 2**-85):
+ * r = h + rl.  e**h = 1 + h + P, P = h**2 A(h), A = 1/2 + h/6 + ... + h**6/8!, whose
+ * truncation drops h**9/9! < 2**-68.2; h**2 exact (two products), A to
+ * 2**-53 (Horner, h < 0.022 shrinks the early roundings), P by one FMA:
+ * |P| < 2**-12, to 2**-64 absolute.  1 + h = S_hi + S_lo exactly; t = S_lo +
+ * P (2**-65); e**r = e**h (1 + rl + rl**2/2), the last term below 2**-66
+ * dropped and rl e**h added to t by one FMA (2**-65).  Times 2**(j/16) =
+ * T_hi + T_lo (2**-106): T_hi S_hi exactly, the small terms by two FMAs,
+ * 2**-64, and T_lo t (2**-65) dropped; hi + lo then normalized (Fast2Sum,
+ * exact), as the callers need |lo| <= 2**-52 |hi|.  Times 2**m, exact above
+ * 2**-1000.
+ * Sum: 2**-64 (2 + 2**-1 + 2**-1 + 2**-1 + 2**-2) < 2**-62.3. */
+INLINE vdd t1_exp_neg_dd(vd z, vd zl, vtab16 th, vtab16 tl) {
+    const vd shift = vd_set(0x1.8p52);
+    vd kd = vd_fma(z, vd_set(-V_INV_LN2_N), shift);
+    vd k = vd_sub(kd, shift);
+    vd h = vd_fnma(k, vd_set(V_LN2_N_1), vd_sub(vd_set(0), z));
+    vd rl = vd_fnma(k, vd_set(V_LN2_N_2), vd_sub(vd_set(0), zl));
+    vd a = vd_fma(vd_set(1.0 / 40320), h, vd_set(1.0 / 5040));
+    a = vd_fma(a, h, vd_set(1.0 / 720));
+    a = vd_fma(a, h, vd_set(1.0 / 120));
+    a = vd_fma(a, h, vd_set(1.0 / 24));
+    a = vd_fma(a, h, vd_set(1.0 / 6));
+    a = vd_fma(a, h, vd_set(0.5));
+    vd sq = vd_mul(h, h);
+    vd P = vd_fma(sq, a, vd_mul(vd_fms(h, h, sq), a));
+    vdd S = t1_fast_two_sum(vd_set(1), h);
+    vd t = vd_add(S.lo, P);
+    t = vd_fma(rl, vd_add(S.hi, t), t);
+    vl ki = vl_sub(vd_bits(kd), vd_bits(shift));
+    vd Th = vtab16_get(th, ki), Tl = vtab16_get(tl, ki);
+    vd hi = vd_mul(Th, S.hi);
+    vdd p = t1_fast_two_sum(hi, vd_fma(Th, t, vd_fma(Tl, S.hi, vd_fms(Th, S.hi, hi))));
+    vd lo = p.lo;
+    hi = p.hi;
+    /* 2**m: added to hi's exponent field, and as a factor for lo (which may be 0) */
+    vl m52 = vl_shl(vl_and(ki, vl_set(~(int64_t)15)), 48);
+    vd scale = vd_from_bits(vl_add(vd_bits(vd_set(1)), m52));
+    return (vdd){vd_from_bits(vl_add(vd_bits(hi), m52)), vd_mul(lo, scale)};
+}
+
+/* log1p(e) for e = e_hi + e_lo in [0, 1] (|e_lo| <= 2**-52 e_hi): rel <
+ * 2**-62.3, as hi + lo.  Below e = 2**-25, a short series (at the end).
+ * v = 1 + e_hi rounded, vl = e_hi - (v - 1) (exact) + e_lo: 1 + e = v + vl
+ * to 2**-106.  i and c = V_LOGC[i] as in t1_log1p; (v + vl) c = 1 + w with
+ * w = w_hi + w_lo: w_hi = v c - 1 from v c = P_hi + P_lo (exact product) and
+ * P_hi - 1 exact (Sterbenz), w_lo = P_lo + vl c (2**-105); |w| < 1/31.
+ * log1p(w) = log1p(w_hi) + w_lo/(1 + w_hi) + O(w_lo**2), and |w_lo| <
+ * 2**-52 absolutely (not relative to w: v - 1 is a multiple of 2**-52), so
+ * w_lo (1 - w_hi + w_hi**2), whose dropped term w_hi**3 w_lo is below
+ * 2**-67 (2**-62 of w at the least, with |w| >= 2**-25 here; of log1p(e)
+ * > 0.06 for i > 0).  log1p(w_hi) = w_hi - w_hi**2/2 + w_hi**3 R(w_hi),
+ * R = 1/3 - w/4 + ... + w**10/13, whose truncation drops w**13/14 <
+ * 2**-67.3 |w|; w_hi**2 = sq_hi + sq_lo exactly; w**3 R in double, 2**-51
+ * of a term below w**3/3: 2**-63.4 |w|.  The lead w_hi - sq_hi/2 exactly
+ * (Fast2Sum), the rest (sq_lo/2, the w_lo terms, w**3 R) summed in double,
+ * below 2**-14.8: 2**-67.8.  Then -log c =
+ * V_LOGL[i] + V_LOGL_LO[i] (2**-106, 0 for i = 0), added by Fast2Sum
+ * (|V_LOGL| >= 0.06 > 1/31 > |w| for i > 0).  For i = 0 every error is
+ * relative to w (log1p(e) = log1p(w)); for i > 0 the absolute ones, below
+ * 2**-67.5, are relative to log1p(e) > 0.06.  So 2**-63.4 + 2**-67.3 +
+ * 2**-63.4 (i > 0: 2**-67.5 / 0.06): < 2**-62.3. */
+INLINE vdd t1_log1p_dd(vdd e, vtab16 cs, vtab16 lh, vtab16 ll) {
+    const vd shift = vd_set(0x1.8p52);
+    vd one = vd_set(1);
+    vd v = vd_add(one, e.hi);
+    vd low = vd_add(vd_sub(e.hi, vd_sub(v, one)), e.lo);
+    vd id = vd_min(vd_fma(v, vd_set(V_N), vd_set(0x1.8p52 - V_N)), vd_set(0x1.8p52 + 15));
+    vl i = vl_sub(vd_bits(id), vd_bits(shift));
+    vd c = vtab16_get(cs, i);
+    vd Ph = vd_mul(v, c);
+    vd wh = vd_sub(Ph, one);
+    vd wl = vd_fma(low, c, vd_fms(v, c, Ph));
+    vd R = vd_fma(vd_set(1.0 / 13), wh, vd_set(-1.0 / 12));
+    R = vd_fma(R, wh, vd_set(1.0 / 11));
+    R = vd_fma(R, wh, vd_set(-1.0 / 10));
+    R = vd_fma(R, wh, vd_set(1.0 / 9));
+    R = vd_fma(R, wh, vd_set(-1.0 / 8));
+    R = vd_fma(R, wh, vd_set(1.0 / 7));
+    R = vd_fma(R, wh, vd_set(-1.0 / 6));
+    R = vd_fma(R, wh, vd_set(1.0 / 5));
+    R = vd_fma(R, wh, vd_set(-1.0 / 4));
+    R = vd_fma(R, wh, vd_set(1.0 / 3));
+    vd sqh = vd_mul(wh, wh);
+    vd sql = vd_fms(wh, wh, sqh);
+    vd rest = vd_fma(vd_mul(sqh, wh), R, vd_fnma(sql, vd_set(0.5), vd_fma(wl, vd_sub(sqh, wh), wl)));
+    vdd lead = t1_fast_two_sum(wh, vd_mul(sqh, vd_set(-0.5)));
+    vdd s = t1_fast_two_sum(vtab16_get(lh, i), lead.hi);
+    vd lo = vd_add(vd_add(s.lo, vtab16_get(ll, i)), vd_add(lead.lo, rest));
+    /* e < 2**-25: e - e**2/2 + e**3/3 - e**4/4 (drops e**5/5 < 2**-100 e),
+     * the correction in double (2**-79 e); here v - 1 would hold e only to
+     * 2**-53 absolute, and e's low part would be lost. */
+    vd corr = vd_mul(vd_mul(e.hi, e.hi), vd_fma(e.hi, vd_fma(e.hi, vd_set(-0.25), vd_set(1.0 / 3)), vd_set(-0.5)));
+    md tiny = vd_lt(e.hi, vd_set(0x1p-25));
+    return (vdd){vd_sel(tiny, e.hi, s.hi), vd_sel(tiny, vd_add(e.lo, corr), lo)};
+}
+
+/* The float64 rounding test: y = hi + lo with |error| <= |hi| 2**-61 (the
+ * callers' bounds, 2**-62 and below, with the rounding of forming the ends
+ * in the slack): decided where hi + (lo -+ err) round alike. */
+INLINE t1d_decision t1_round64(vdd y) {
+    vd err = vd_mul(y.hi, vd_set(0x1p-61)); /* its sign does not matter */
+    vd lo = vd_add(y.hi, vd_sub(y.lo, err));
+    vd hi = vd_add(y.hi, vd_add(y.lo, err));
+    return (t1d_decision){lo, vd_ne(lo, hi)};
+}
+
+/* z = beta |x| as z + zl exactly (for beta in [2**-20, 2**20] the product
+ * loses zl below the subnormal range only where it does not matter),
+ * clamped at 700, zl then 0 (also where the product overflows): beyond it
+ * x > 0 gives x itself (the tail, below 2**-1000/beta, is far below half an
+ * ulp of x), and x < 0 a result below 2**-960, which the callers send to
+ * the scalar paths with every other result so small, whose low part would
+ * lose bits to the subnormal range. */
+INLINE vdd t1_beta_abs(vd x, vd beta) {
+    vd a = vd_abs(x);
+    vd z = vd_mul(a, beta);
+    md big = vd_gt(z, vd_set(700));
+    return (vdd){vd_min(vd_set(700), z), vd_sel(big, vd_set(0), vd_fms(a, beta, z))}; /* NaN passes */
+}
+
+/* softplus(x, beta) = max(x, 0) + log1p(e)/beta as hi + lo, e = e**-z.
+ * e to 2**-62.3, passed on by log1p with a factor at most 1; log1p's own
+ * 2**-62.3; the division by beta as q + (residual + lo)/beta with the
+ * residual exact (FMA) and 1/beta rounded on a term below 2**-52 of q:
+ * 2**-104; x + tail by 2Sum, the low parts added: terms of one sign, the
+ * bound kept.  rel < 2**-61.3 + 2**-100. */
+INLINE vdd t1_softplus_dd(vd x, double b, vtab16 te, vtab16 tel, vtab16 tc, vtab16 tlh, vtab16 tll) {
+    vdd z = t1_beta_abs(x, vd_set(b));
+    vdd l = t1_log1p_dd(t1_exp_neg_dd(z.hi, z.lo, te, tel), tc, tlh, tll);
+    if (b != 1.0) {
+        vd ib = vd_set(1 / b), beta = vd_set(b);
+        vd q = vd_mul(l.hi, ib);
+        vd r = vd_fnma(q, beta, l.hi);
+        l = (vdd){q, vd_mul(vd_add(r, l.lo), ib)};
+    }
+    vdd s = t1_two_sum(x, l.hi);
+    vdd pos = {s.hi, vd_add(s.lo, l.lo)};
+    md p = vd_gt(x, vd_set(0));
+    return (vdd){vd_sel(p, pos.hi, l.hi), vd_sel(p, pos.lo, l.lo)};
+}
+
+/* sigmoid(beta x) = n/(1 + e), n = 1 for x >= 0 and e below, e = e**-z: e to
+ * 2**-62.3, passed on with factor 1/(1 + e) <= 1; 1 + e = d_hi + d_lo
+ * (Fast2Sum, then e_lo: 2**-106); q = n_hi r with r = 1/d_hi to 2**-44 (the
+ * estimate and two Newton steps), the residual n_hi - q d_hi to 2**-53 of
+ * itself (below 2**-43 n), then n_lo - q d_lo, and the correction times r:
+ * 2**-86.  rel < 2**-62.3 + 2**-85. */
+INLINE vdd t1_sigmoid_dd(vd x, double b, vtab16 te, vtab16 tel) {
+    vdd z = t1_beta_abs(x, vd_set(b));
+    vdd e = t1_exp_neg_dd(z.hi, z.lo, te, tel);
+    vdd d = t1_fast_two_sum(vd_set(1), e.hi);
+    d.lo = vd_add(d.lo, e.lo);
+    vd r = vd_recip(d.hi);
+    r = vd_fma(r, vd_fnma(d.hi, r, vd_set(1)), r);
+    md pos = vd_ge(x, vd_set(0));
+    vd nh = vd_sel(pos, vd_set(1), e.hi), nl = vd_sel(pos, vd_set(0), e.lo);
+    vd q = vd_mul(nh, r);
+    vd res = vd_fnma(q, d.lo, vd_add(vd_fnma(q, d.hi, nh), nl));
+    return (vdd){q, vd_mul(res, r)};
+}
+
+INLINE t1d_decision t1d_softplus(vd x, double b) {
+    vtab16 te = vtab16_load(V_EXP), tel = vtab16_load(V_EXP_LO), tc = vtab16_load(V_LOGC);
+    vtab16 tlh = vtab16_load(V_LOGL), tll = vtab16_load(V_LOGL_LO);
+    t1d_decision d = t1_round64(t1_softplus_dd(x, b, te, tel, tc, tlh, tll));
+    /* +inf: itself (the sum's low part is NaN); -inf, like any x far below 0,
+     * gives a result below 2**-960: the scalar paths */
+    d.y = vd_sel(vd_eq(x, vd_set(INFINITY)), x, d.y);
+    d.bad = md_or(d.bad, vd_lt(d.y, vd_set(0x1p-960)));
+    return d;
+}
+
+INLINE t1d_decision t1d_sigmoid(vd x, double b) {
+    vtab16 te = vtab16_load(V_EXP), tel = vtab16_load(V_EXP_LO);
+    t1d_decision d = t1_round64(t1_sigmoid_dd(x, b, te, tel));
+    d.bad = md_or(d.bad, vd_lt(d.y, vd_set(0x1p-960)));
+    return d;
+}

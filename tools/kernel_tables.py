@@ -85,17 +85,27 @@ def _register_tables() -> list[str]:
     double, so that log(v) = V_LOGL[i] + log1p(w) holds for the stored c_i.
     Each value is the double nearest the exact one.
     """
-    exp2 = [float(mp.power(2, mp.mpf(j) / REG_N)) for j in range(REG_N)]
+    exp2 = [split(mp.power(2, mp.mpf(j) / REG_N)) for j in range(REG_N)]
     cs = [float(1 / (1 + mp.mpf(i) / REG_N)) for i in range(REG_N)]
-    logs = [float(-mp.log(mp.mpf(c))) for c in cs]
+    logs = [split(-mp.log(mp.mpf(c))) for c in cs]
+    step = mp.log(2) / REG_N
+    # 39 significant bits: k * V_LN2_N_1 is exact for |k| < 2**14 (|z| < 700).
+    scale = mp.mpf(2) ** (38 - int(mp.floor(mp.log(step, 2))))
+    c1 = mp.nint(step * scale) / scale
     return [
-        f"/* The vector tier: 2**(j/{REG_N}); c_i = 1/(1 + i/{REG_N}) and -log(c_i) */",
+        f"/* The vector tier: 2**(j/{REG_N}); c_i = 1/(1 + i/{REG_N}) and -log(c_i), */",
+        "/* the second double of each, where there is one, the rest: hi + lo. */",
         f"#define V_N {REG_N}",
         f"#define V_INV_LN2_N {float(REG_N / mp.log(2)).hex()}",
-        f"#define V_LN2_N {float(mp.log(2) / REG_N).hex()}",
-        *_array("V_EXP", exp2),
+        f"#define V_LN2_N {float(step).hex()}",
+        f"/* ln2/{REG_N} = V_LN2_N_1 + V_LN2_N_2 to 2**-97 */",
+        f"#define V_LN2_N_1 {float(c1).hex()}",
+        f"#define V_LN2_N_2 {float(step - c1).hex()}",
+        *_array("V_EXP", [h for h, _ in exp2]),
+        *_array("V_EXP_LO", [lo for _, lo in exp2]),
         *_array("V_LOGC", cs),
-        *_array("V_LOGL", logs),
+        *_array("V_LOGL", [h for h, _ in logs]),
+        *_array("V_LOGL_LO", [lo for _, lo in logs]),
     ]
 
 
