@@ -217,12 +217,16 @@ UNARY(tanh_grad)
 #define K tanh1
 #define NPARAM 0
 #define CUT 0.0
+#define T1F t1f_tanh
+#define T1D t1d_tanh
 #include "_loops.h"
 
 #define NAME tanh_grad
 #define K tanh_grad1
 #define NPARAM 0
 #define CUT 0.0
+#define T1F t1f_tanh_grad
+#define T1D t1d_tanh_grad
 #include "_loops.h"
 
 #define NAME softplus

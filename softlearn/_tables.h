@@ -772,3 +772,61 @@ static const double V_LOGL_LO[16] = {
     -0x1.ee6d0cf42e7fap-55,
     0x1.73be4578ad97bp-56,
 };
+
+/* The same for i = -7..8 at index i + 7: significands in [0.75, 1.5) */
+static const double V_LOG2C[16] = {
+    0x1.c71c71c71c71cp+0,
+    0x1.999999999999ap+0,
+    0x1.745d1745d1746p+0,
+    0x1.5555555555555p+0,
+    0x1.3b13b13b13b14p+0,
+    0x1.2492492492492p+0,
+    0x1.1111111111111p+0,
+    0x1.0000000000000p+0,
+    0x1.e1e1e1e1e1e1ep-1,
+    0x1.c71c71c71c71cp-1,
+    0x1.af286bca1af28p-1,
+    0x1.999999999999ap-1,
+    0x1.8618618618618p-1,
+    0x1.745d1745d1746p-1,
+    0x1.642c8590b2164p-1,
+    0x1.5555555555555p-1,
+};
+
+static const double V_LOG2L[16] = {
+    -0x1.269621134db92p-1,
+    -0x1.e148a1a2726cfp-2,
+    -0x1.7fafa3bd8151cp-2,
+    -0x1.269621134db91p-2,
+    -0x1.a93ed3c8ad9e5p-3,
+    -0x1.1178e8227e47ap-3,
+    -0x1.08598b59e3a06p-4,
+    0x0.0p+0,
+    0x1.f0a30c01162a8p-5,
+    0x1.e27076e2af2eap-4,
+    0x1.5ff3070a793d6p-3,
+    0x1.c8ff7c79a9a20p-3,
+    0x1.1675cababa60fp-2,
+    0x1.4618bc21c5ec2p-2,
+    0x1.739d7f6bbd007p-2,
+    0x1.9f323ecbf984dp-2,
+};
+
+static const double V_LOG2L_LO[16] = {
+    0x1.f10522624fd5ap-59,
+    0x1.ac81cc8a4dfb9p-56,
+    -0x1.b79bf6d4cb122p-56,
+    -0x1.e0efadd9db02ap-56,
+    -0x1.bcafa9de97202p-57,
+    0x1.0e63a5f01c693p-58,
+    0x1.dd7009902bf32p-58,
+    0x0.0p+0,
+    0x1.85f325c5bbacdp-59,
+    -0x1.61578001e015ap-60,
+    -0x1.bc60efafc6f6cp-58,
+    -0x1.4f689f8434011p-57,
+    0x1.ce63eab883727p-61,
+    -0x1.7a42642661c62p-61,
+    0x1.ce24c53fad3f0p-58,
+    -0x1.a92e513217f58p-59,
+};

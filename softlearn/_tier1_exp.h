@@ -322,3 +322,133 @@ INLINE t1d_decision t1d_sigmoid(vd x, double b) {
     d.bad = md_or(d.bad, vd_lt(d.y, vd_set(0x1p-960)));
     return d;
 }
+
+/* --- tanh and its derivative */
+
+/* tanh(a) = a + a**3 T(a**2) for small a: T's coefficients are tanh's
+ * Taylor coefficients of a**3 ... a**15, rounded to double. */
+INLINE vd t1_tanh_series(vd a, vd u) {
+    vd T = vd_fma(vd_set(-0.0014558343870513182682), u, vd_set(0.0035921280365724810169));
+    T = vd_fma(T, u, vd_set(-0.0088632355299021965689));
+    T = vd_fma(T, u, vd_set(0.021869488536155202822));
+    T = vd_fma(T, u, vd_set(-0.053968253968253968254));
+    T = vd_fma(T, u, vd_set(0.13333333333333333333));
+    return vd_fma(T, u, vd_set(-1.0 / 3));
+}
+
+/* 1/d to 2**-44: the estimate, one Newton step inside vd_recip, one more. */
+INLINE vd t1_recip44(vd d) {
+    vd r = vd_recip(d);
+    return vd_fma(r, vd_fnma(d, r, vd_set(1)), r);
+}
+
+/* tanh for float32 results, a = |x|:
+ *   a >= 1/4: (1 - e)/(1 + e), e = e**-2a to 2**-42.4, amplified by
+ *     2e/(1 - e**2) <= 1.93 (at a = 1/4); 1 - e and 1 + e rounded (2**-53),
+ *     1/(1 + e) to 2**-44, the product (2**-53): rel < 2**-41.3;
+ *   a < 1/4: the series to a**15, which drops the a**17 term (2**-42.7 of a);
+ *     a**3 T with 2**-51 of itself, below 2**-55 of a; the sum (2**-53):
+ *     rel < 2**-42.5.
+ * The sign of x put back last (tanh is odd); 2a clamped at 200 (tanh is 1
+ * to far more than float32 keeps); NaN passes through. */
+INLINE vd t1_tanh_half(vd x, vtab16 te) {
+    vd a = vd_abs(x);
+    vd e = t1_exp_neg(vd_min(vd_set(200), vd_add(a, a)), te);
+    vd big = vd_mul(vd_sub(vd_set(1), e), t1_recip44(vd_add(vd_set(1), e)));
+    vd u = vd_mul(a, a);
+    vd small = vd_fma(vd_mul(a, u), t1_tanh_series(a, u), a);
+    return vd_copysign(vd_sel(vd_lt(a, vd_set(0.25)), small, big), x);
+}
+
+/* tanh'(x) = 4e/(1 + e)**2, e = e**-2|x| to 2**-42.4, passed on with factor
+ * (1 - e)/(1 + e) <= 1; 1 + e, its square and 4e (exact) times 1/(1 + e)**2
+ * to 2**-44: rel < 2**-42.2. */
+INLINE vd t1_tanh_grad_half(vd x, vtab16 te) {
+    vd a = vd_abs(x);
+    vd e = t1_exp_neg(vd_min(vd_set(200), vd_add(a, a)), te);
+    vd d = vd_add(vd_set(1), e);
+    return vd_mul(vd_mul(e, vd_set(4)), t1_recip44(vd_mul(d, d)));
+}
+
+INLINE t1f_decision t1f_tanh(vf x, double b) {
+    (void)b;
+    vtab16 te = vtab16_load(V_EXP);
+    return t1_round32(t1_tanh_half(vd_lo(x), te), t1_tanh_half(vd_hi(x), te));
+}
+
+INLINE t1f_decision t1f_tanh_grad(vf x, double b) {
+    (void)b;
+    vtab16 te = vtab16_load(V_EXP);
+    return t1_round32(t1_tanh_grad_half(vd_lo(x), te), t1_tanh_grad_half(vd_hi(x), te));
+}
+
+/* The float64 rounding test with the caller's error bound, err >= 0. */
+INLINE t1d_decision t1_round64_err(vdd y, vd err) {
+    vd lo = vd_add(y.hi, vd_sub(y.lo, err));
+    vd hi = vd_add(y.hi, vd_add(y.lo, err));
+    return (t1d_decision){lo, vd_ne(lo, hi)};
+}
+
+/* n/d for double-doubles, |n_lo| <= 2**-52 |n_hi| and the same for d, as
+ * q + (residual)/d: q = n_hi r, r = 1/d_hi to 2**-44; the residual
+ * n_hi - q d_hi by one FMA (2**-53 of itself, itself below 2**-43 n) plus
+ * n_lo - q d_lo; the correction times r (2**-44 of a term below 2**-43 q):
+ * rel < 2**-86. */
+INLINE vdd t1_div_dd(vdd n, vdd d) {
+    vd r = t1_recip44(d.hi);
+    vd q = vd_mul(n.hi, r);
+    vd res = vd_fnma(q, d.lo, vd_add(vd_fnma(q, d.hi, n.hi), n.lo));
+    return (vdd){q, vd_mul(res, r)};
+}
+
+/* tanh for float64 results, a = |x|, as hi + lo:
+ *   a >= 1/32: (1 - e)/(1 + e) with e = e**-2a to 2**-62.3 (exp_dd; 2a
+ *     exact), 1 - e and 1 + e exactly as double-doubles (Fast2Sum, then
+ *     e_lo: 2**-106), the quotient to 2**-86: the error is e's, amplified
+ *     by 2e/(1 - e**2) = 2e / D**2 / (N/D): err = 2**-61.5 (|q| + 2 e r**2)
+ *     per lane (r = 1/D), below 2**-58 at a = 1/32;
+ *   a < 1/32: a + c, c = a**3 T(a**2) to 2**-51 of itself (a**2 below 2**-10:
+ *     2**-62.6 of a), the series dropping a**15 terms (2**-70 of a), the sum
+ *     exact as hi + lo (Fast2Sum): err = 2**-61.5 |a|.
+ * 2a clamped at 100: tanh is 1 - 2e**-2a to far more than float64 keeps.
+ * The sign put back last. */
+INLINE t1d_decision t1d_tanh(vd x, double b) {
+    (void)b;
+    vtab16 te = vtab16_load(V_EXP), tel = vtab16_load(V_EXP_LO);
+    vd a = vd_abs(x);
+    vdd e = t1_exp_neg_dd(vd_min(vd_set(100), vd_add(a, a)), vd_set(0), te, tel);
+    vdd N = t1_fast_two_sum(vd_set(1), vd_sub(vd_set(0), e.hi));
+    N.lo = vd_sub(N.lo, e.lo);
+    vdd D = t1_fast_two_sum(vd_set(1), e.hi);
+    D.lo = vd_add(D.lo, e.lo);
+    vdd q = t1_div_dd(N, D);
+    vd r = t1_recip44(D.hi);
+    vd err_big = vd_mul(vd_fma(vd_mul(vd_add(e.hi, e.hi), r), r, q.hi), vd_set(0x1.6a09e667f3bcdp-62));
+    vd u = vd_mul(a, a);
+    vd c = vd_mul(vd_mul(a, u), t1_tanh_series(a, u));
+    vdd s = t1_fast_two_sum(a, c);
+    md small = vd_lt(a, vd_set(0x1p-5));
+    vdd y = {vd_sel(small, s.hi, q.hi), vd_sel(small, s.lo, q.lo)};
+    t1d_decision d = t1_round64_err(y, vd_sel(small, vd_mul(a, vd_set(0x1.6a09e667f3bcdp-62)), err_big));
+    d.y = vd_copysign(d.y, x);
+    return d;
+}
+
+/* tanh'(x) = 4e/(1 + e)**2 for float64 results: e to 2**-62.3 (factor
+ * (1 - e)/(1 + e) <= 1); D = 1 + e exactly, D**2 = P + Pl with the cross
+ * term 2 D_hi D_lo and D_lo**2 (below 2**-104) dropped: 2**-104; 4e/D**2 to
+ * 2**-86.  rel < 2**-62.2.  Results below 2**-960: the scalar paths. */
+INLINE t1d_decision t1d_tanh_grad(vd x, double b) {
+    (void)b;
+    vtab16 te = vtab16_load(V_EXP), tel = vtab16_load(V_EXP_LO);
+    vd a = vd_abs(x);
+    vdd e = t1_exp_neg_dd(vd_min(vd_set(700), vd_add(a, a)), vd_set(0), te, tel);
+    vdd D = t1_fast_two_sum(vd_set(1), e.hi);
+    D.lo = vd_add(D.lo, e.lo);
+    vd P = vd_mul(D.hi, D.hi);
+    vd Pl = vd_fma(vd_add(D.hi, D.hi), D.lo, vd_fms(D.hi, D.hi, P));
+    vdd q = t1_div_dd((vdd){vd_mul(e.hi, vd_set(4)), vd_mul(e.lo, vd_set(4))}, (vdd){P, Pl});
+    t1d_decision d = t1_round64(q);
+    d.bad = md_or(d.bad, vd_lt(d.y, vd_set(0x1p-960)));
+    return d;
+}
