@@ -5,6 +5,7 @@ softlearn falls back to its pure-NumPy evaluation, which gives the same bits
 (every path is correctly rounded; see softlearn/_native.py), more slowly.
 """
 
+import glob
 import platform
 import sys
 
@@ -23,15 +24,7 @@ def kernels(name: str, flags: list[str]) -> Extension:
     return Extension(
         name,
         sources=["softlearn/_kernels.c"],
-        depends=[
-            "softlearn/_math.h",
-            "softlearn/_functions.h",
-            "softlearn/_tables.h",
-            "softlearn/_loops.h",
-            "softlearn/_simd.h",
-            "softlearn/_tier1.h",
-            "softlearn/_tier1_rational.h",
-        ],
+        depends=sorted(glob.glob("softlearn/*.h")),
         include_dirs=[numpy.get_include()],
         extra_compile_args=FLAGS + flags,
         optional=True,

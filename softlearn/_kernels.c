@@ -255,6 +255,9 @@ UNARY(tanh_grad)
 #define K softplus_inverse
 #define NPARAM 1
 #define CUT 0.0
+#define T1F t1f_softplus_inverse
+#define T1D t1d_softplus_inverse
+#define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
 #include "_loops.h"
 
 /* ---------------------------------------------------------------- module */

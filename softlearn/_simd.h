@@ -93,6 +93,7 @@ V md vd_ge(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
 V md vd_gt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
 V md vd_nan(vd a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
 V md vd_ne(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_OQ); }
+V md vd_ngt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_NGT_UQ); } /* true for NaN */
 V md vl_eq(vl a, vl b) { return _mm512_cmpeq_epi64_mask(a, b); }
 
 V mf mf_and(mf a, mf b) { return a & b; }
@@ -218,6 +219,7 @@ V md vd_ge(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
 V md vd_gt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
 V md vd_nan(vd a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
 V md vd_ne(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_NEQ_OQ); }
+V md vd_ngt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_NGT_UQ); }
 V md vl_eq(vl a, vl b) { return _mm256_castsi256_pd(_mm256_cmpeq_epi64(a, b)); }
 
 V mf mf_and(mf a, mf b) { return _mm256_and_ps(a, b); }

@@ -65,5 +65,6 @@
 #undef NAME
 
 #include "_tier1_exp.h"
+#include "_tier1_inverse.h"
 
 #endif

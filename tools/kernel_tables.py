@@ -83,15 +83,12 @@ def _register_tables() -> list[str]:
     V_EXP: 2**(j/16).  V_LOGC: c_i, the double nearest 1/(1 + i/16), so that
     w = v c_i - 1 is small for v near 1 + i/16; V_LOGL: -log(c_i) of that
     double, so that log(v) = V_LOGL[i] + log1p(w) holds for the stored c_i.
-    V_LOG2C and V_LOG2L: the same for i = -7..8, for significands in
-    [0.75, 1.5).  Each value is the double nearest the exact one, and the
+    Each value is the double nearest the exact one, and the
     tables with a _LO twin hold the next double of the rest.
     """
     exp2 = [split(mp.power(2, mp.mpf(j) / REG_N)) for j in range(REG_N)]
     cs = [float(1 / (1 + mp.mpf(i) / REG_N)) for i in range(REG_N)]
     logs = [split(-mp.log(mp.mpf(c))) for c in cs]
-    cs2 = [float(1 / (1 + mp.mpf(i) / REG_N)) for i in range(-7, REG_N - 7)]
-    logs2 = [split(-mp.log(mp.mpf(c))) for c in cs2]
     step = mp.log(2) / REG_N
     # 39 significant bits: k * V_LN2_N_1 is exact for |k| < 2**14 (|z| < 700).
     scale = mp.mpf(2) ** (38 - int(mp.floor(mp.log(step, 2))))
@@ -110,10 +107,6 @@ def _register_tables() -> list[str]:
         *_array("V_LOGC", cs),
         *_array("V_LOGL", [h for h, _ in logs]),
         *_array("V_LOGL_LO", [lo for _, lo in logs]),
-        "/* The same for i = -7..8 at index i + 7: significands in [0.75, 1.5) */",
-        *_array("V_LOG2C", cs2),
-        *_array("V_LOG2L", [h for h, _ in logs2]),
-        *_array("V_LOG2L_LO", [lo for _, lo in logs2]),
     ]
 
 
