@@ -44,56 +44,74 @@ static double CAT(NAME, _one_f32)(double x, double b) {
 #endif
 
 #if defined(VECTOR) && defined(T1F)
-/* Contiguous x and y, scalar parameters.  The lanes the first tier leaves
- * undecided are read from the register, not from x: y may be x.  PyTorch's
- * threshold cut, where asked for, in float32 as PyTorch computes it. */
-static void CAT(NAME, _vec_f32)(const float *x, float *y, npy_intp n, double b, double t) {
-    (void)t;
-    for (npy_intp i = 0; i < n; i += VF_N) {
-        int m = n - i < VF_N ? (int)(n - i) : VF_N;
-        vf v = m == VF_N ? vf_load(x + i) : vf_load_n(x + i, m);
-        t1f_decision d = T1F(v, b);
-#if NPARAM == 2
-        mf cut = vf_gt(vf_mul(v, vf_set((float)b)), vf_set((float)t));
-        d.y = vf_sel(cut, CUT_VF(v), d.y);
-        d.bad = mf_andnot(cut, d.bad);
-#endif
-        unsigned bad = mf_bits(d.bad) & (unsigned)((1ull << m) - 1);
-        if (!use_fast_path) bad = (unsigned)((1ull << m) - 1);
-        float xs[VF_N];
-        if (bad) vf_store(xs, v);
-        if (m == VF_N) vf_store(y + i, d.y);
-        else vf_store_n(y + i, d.y, m);
-        for (; bad; bad &= bad - 1) {
-            int k = __builtin_ctz(bad);
-            y[i + k] = (float)CAT(NAME, _one_f32)(xs[k], b);
-        }
+/* The lanes of one register the first tier left undecided, one by one in
+ * the scalar paths; kept out of line so that the vector loop keeps its
+ * registers.  The inputs come from the register, not from x: y may be x. */
+static NOINLINE void CAT(NAME, _fix_f32)(vf v, float *y, unsigned bad, double b) {
+    float xs[VF_N];
+    vf_store(xs, v);
+    for (; bad; bad &= bad - 1) {
+        int k = __builtin_ctz(bad);
+        y[k] = (float)CAT(NAME, _one_f32)(xs[k], b);
     }
+}
+
+/* One register of x: the first tier, PyTorch's threshold cut where asked
+ * for (in float32, as PyTorch computes it), the result stored, the
+ * undecided lanes fixed.  m lanes (the tail has fewer than VF_N). */
+INLINE void CAT(NAME, _reg_f32)(const float *x, float *y, int m, double b, double t, int fast) {
+    (void)t;
+    vf v = m == VF_N ? vf_load(x) : vf_load_n(x, m);
+    t1f_decision d = T1F(v, b);
+#if NPARAM == 2
+    mf cut = vf_gt(vf_mul(v, vf_set((float)b)), vf_set((float)t));
+    d.y = vf_sel(cut, CUT_VF(v), d.y);
+    d.bad = mf_andnot(cut, d.bad);
+#endif
+    unsigned all = (unsigned)((1ull << m) - 1);
+    unsigned bad = fast ? mf_bits(d.bad) & all : all;
+    if (m == VF_N) vf_store(y, d.y);
+    else vf_store_n(y, d.y, m);
+    if (__builtin_expect(bad != 0, 0)) CAT(NAME, _fix_f32)(v, y, bad, b);
+}
+
+static NOINLINE void CAT(NAME, _vec_f32)(const float *x, float *y, npy_intp n, double b, double t) {
+    int fast = use_fast_path;
+    npy_intp i = 0;
+    for (; i + VF_N <= n; i += VF_N) CAT(NAME, _reg_f32)(x + i, y + i, VF_N, b, t, fast);
+    if (i < n) CAT(NAME, _reg_f32)(x + i, y + i, (int)(n - i), b, t, fast);
 }
 #endif
 
 #if defined(VECTOR) && defined(T1D)
-static void CAT(NAME, _vec_f64)(const double *x, double *y, npy_intp n, double b, double t) {
-    (void)t;
-    for (npy_intp i = 0; i < n; i += VD_N) {
-        int m = n - i < VD_N ? (int)(n - i) : VD_N;
-        vd v = m == VD_N ? vd_load(x + i) : vd_load_n(x + i, m);
-        t1d_decision d = T1D(v, b);
-#if NPARAM == 2
-        md cut = vd_gt(vd_mul(v, vd_set(b)), vd_set(t));
-        d.y = vd_sel(cut, CUT_VD(v), d.y);
-        d.bad = md_andnot(cut, d.bad);
-#endif
-        unsigned bad = md_bits(d.bad) & ((1u << m) - 1);
-        double xs[VD_N];
-        if (bad) vd_store(xs, v);
-        if (m == VD_N) vd_store(y + i, d.y);
-        else vd_store_n(y + i, d.y, m);
-        for (; bad; bad &= bad - 1) {
-            int k = __builtin_ctz(bad);
-            y[i + k] = CAT(NAME, _one_f64)(xs[k], b);
-        }
+static NOINLINE void CAT(NAME, _fix_f64)(vd v, double *y, unsigned bad, double b) {
+    double xs[VD_N];
+    vd_store(xs, v);
+    for (; bad; bad &= bad - 1) {
+        int k = __builtin_ctz(bad);
+        y[k] = CAT(NAME, _one_f64)(xs[k], b);
     }
+}
+
+INLINE void CAT(NAME, _reg_f64)(const double *x, double *y, int m, double b, double t) {
+    (void)t;
+    vd v = m == VD_N ? vd_load(x) : vd_load_n(x, m);
+    t1d_decision d = T1D(v, b);
+#if NPARAM == 2
+    md cut = vd_gt(vd_mul(v, vd_set(b)), vd_set(t));
+    d.y = vd_sel(cut, CUT_VD(v), d.y);
+    d.bad = md_andnot(cut, d.bad);
+#endif
+    unsigned bad = md_bits(d.bad) & ((1u << m) - 1);
+    if (m == VD_N) vd_store(y, d.y);
+    else vd_store_n(y, d.y, m);
+    if (__builtin_expect(bad != 0, 0)) CAT(NAME, _fix_f64)(v, y, bad, b);
+}
+
+static NOINLINE void CAT(NAME, _vec_f64)(const double *x, double *y, npy_intp n, double b, double t) {
+    npy_intp i = 0;
+    for (; i + VD_N <= n; i += VD_N) CAT(NAME, _reg_f64)(x + i, y + i, VD_N, b, t);
+    if (i < n) CAT(NAME, _reg_f64)(x + i, y + i, (int)(n - i), b, t);
 }
 #endif
 

@@ -38,8 +38,12 @@
 /* Everything inlines into the loops, or the compiler cannot vectorise them. */
 #if defined(__GNUC__)
 #define INLINE static inline __attribute__((always_inline))
+/* The rare paths (a register's undecided lanes): out of line, so that the
+ * vector loops keep their registers. */
+#define NOINLINE __attribute__((noinline))
 #else
 #define INLINE static inline
+#define NOINLINE
 #endif
 
 #if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)

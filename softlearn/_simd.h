@@ -105,6 +105,7 @@ V md md_and(md a, md b) { return a & b; }
 V md md_or(md a, md b) { return a | b; }
 V md md_andnot(md a, md b) { return (md)(~a & b); }
 V int md_any(md a) { return a != 0; }
+V int md_all(md a) { return a == 0xff; }
 V unsigned md_bits(md a) { return a; }
 /* the two halves of a float mask as double masks, and back */
 V md mf_lo(mf a) { return (md)(a & 0xff); }
@@ -231,6 +232,7 @@ V md md_and(md a, md b) { return _mm256_and_pd(a, b); }
 V md md_or(md a, md b) { return _mm256_or_pd(a, b); }
 V md md_andnot(md a, md b) { return _mm256_andnot_pd(a, b); }
 V int md_any(md a) { return _mm256_movemask_pd(a) != 0; }
+V int md_all(md a) { return _mm256_movemask_pd(a) == 0xf; }
 V unsigned md_bits(md a) { return (unsigned)_mm256_movemask_pd(a); }
 /* A double mask's lanes widen a float mask's (each 32-bit lane doubled). */
 V md mf_lo(mf a) {

@@ -112,6 +112,11 @@ INLINE vd t1_log(vd v, vd v_lo, vtab16 cs, vtab16 ls) {
  * Then times 1/beta (2**-53, and 1/beta's 2**-53): rel < 2**-43.8. */
 INLINE vd t1_softplus_inverse_half(vd y, vd beta, vd inv_beta, vtab16 te, vtab16 tc, vtab16 tl, md *bad) {
     vd z = vd_mul(y, beta);
+    if (md_all(vd_ge(z, vd_set(1)))) { /* the common case, cheaper */
+        vd l = t1_log(vd_sub(vd_set(0), t1_expm1(vd_sub(vd_set(0), vd_min(z, vd_set(200))), te)), vd_set(0), tc, tl);
+        *bad = vd_eq(y, vd_set(INFINITY));
+        return vd_fma(l, inv_beta, y);
+    }
     vd zl = vd_fms(y, beta, z);
     md high = vd_ge(z, vd_set(1)), low = vd_lt(z, vd_set(0.45));
     vd d = vd_add(vd_sub(z, vd_set(LN2_1)), vd_sub(zl, vd_set(LN2_2)));

@@ -46,24 +46,22 @@ INLINE T NAME(one_plus)(T a, T *e) {
  * first exact (the residual of a rounded quotient), so R to 2**-p.  l = R r
  * with r = 1/s to 2**-22 (OP(recip)): l = (R/D) (1 + d), |d| < 2**-p (R) +
  * 2**-(p-1) (D = s (1 + e/s), |e/s| <= 2**-p) + 2**-22 + 2**-p (the
- * product) < 2**-21; err = |l| 2**-20.
+ * product) < 2**-21; err = l 2**-20 (its sign does not matter to the test).
  * Tiny a (down to subnormals and 0) needs nothing special: s = 1, e = a,
- * q = a, l = -a**2 (rounded); huge a: s and q overflow nothing below
- * 2**(p+1), and above it the result is 1.  NaN stays NaN (undecided: the
- * scalar path returns it). */
+ * q = a, l = -a**2 (rounded).  a is clamped at 2**(p+2), where s =
+ * 2**(p+2), e = 1, q = 1 and q + l = 1 - 2**-(p+2) rounds to 1 with its
+ * whole interval, as softsign does from 2**(p+1) on; infinities need
+ * nothing else.  NaN passes the clamp and stays NaN. */
 INLINE NAME(decision) NAME(softsign)(T x, double b) {
     (void)b;
-    T a = OP(abs)(x);
+    T a = OP(min)(OP(set)((SCALAR)4 * (SCALAR)((UINT)1 << (P - 1)) * 2), OP(abs)(x));
     T e;
     T s = NAME(one_plus)(a, &e);
     T q = OP(div)(a, s);
     T R = OP(fnma)(q, e, OP(fnma)(q, s, a));
     T l = OP(mul)(R, OP(recip)(s));
-    NAME(decision) d = NAME(round_sum)(q, l, OP(mul)(OP(abs)(l), OP(set)(0x1p-20)));
-    T big = OP(set)((SCALAR)2 * (SCALAR)((UINT)1 << (P - 1)) * 2);
-    M huge = OP(ge)(a, big);
-    d.y = OP(copysign)(OP(sel)(huge, OP(set)(1), d.y), x);
-    d.bad = MOP(andnot)(huge, d.bad);
+    NAME(decision) d = NAME(round_sum)(q, l, OP(mul)(l, OP(set)(0x1p-20)));
+    d.y = OP(copysign)(d.y, x);
     return d;
 }
 
