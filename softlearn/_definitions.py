@@ -3,10 +3,10 @@ r"""Each activation described once: formulas, kernels, LaTeX and range.
 A :class:`Definition` is everything softlearn knows about one activation.
 Every other module reads it from :data:`DEFINITIONS`:
 
-- ``softlearn.functions`` and the NumPy path (``softlearn/_numpy_path.py``)
-  run :attr:`~Definition.kernel` and :attr:`~Definition.grad_kernel`, the
-  correctly rounded NumPy functions, with :attr:`~Definition.value` and
-  :attr:`~Definition.grad` as the NumPy path's fast formulas;
+- ``softlearn.functions`` runs :attr:`~Definition.kernel` and
+  :attr:`~Definition.grad_kernel`, the correctly rounded functions, whose
+  records (parameters, formulas for the NumPy and exact paths, limits) are in
+  ``softlearn/_kernel_table.py``;
 - ``softlearn.torch`` registers the kernels as PyTorch operators for the CPU
   and writes the formulas in torch ops for other devices, with
   :attr:`~Definition.grad2` as the second derivative;

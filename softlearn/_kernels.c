@@ -1,14 +1,19 @@
 /* softlearn._kernels: the functions as NumPy ufuncs, correctly rounded.
  *
- * Ziv's strategy, per element: the fast path (_functions.h) gives an
- * approximation and an error bound; if every value within the bound rounds to
- * the same float, that float is the result.  Otherwise the input takes the
- * next path: for float32 and float16, the double-double one; after that (about
- * one float64 input in 2**21, essentially no float32 one), exact arithmetic
+ * Ziv's strategy, per element: an approximation and an error bound; if every
+ * value within the bound rounds to the same float, that float is the result.
+ * Otherwise the input takes the next, more precise path.  In the vector builds
+ * the first tier (_tier1.h) decides a whole register at once with explicit
+ * SIMD and hands its few undecided lanes to the scalar paths (_functions.h):
+ * double for float32 and float16 results, then double-double, then (about
+ * one float64 input in 2**21, essentially no float32 one) exact arithmetic
  * in Python (softlearn/_exact.py), with the GIL taken back for that element.
+ * Strided inputs, per-element parameters and the generic build use blocks: a
+ * branch-free pass the compiler vectorises, then the undecided elements.
  *
- * The loops work in blocks: a branch-free pass the compiler vectorises, then
- * a scalar pass over the few undecided elements.
+ * The kernels are listed once, in softlearn/_kernel_table.py; _kernel_list.h,
+ * generated from it by tools/kernel_list.py, instantiates their loops
+ * (_loops.h) and the X-macro KERNELS, from which this file registers them.
  *
  * setup.py builds this file three times: softlearn._kernels for any CPU, and
  * on x86-64 softlearn._kernels_avx2 (-mavx2 -mfma, KERNELS_AVX2) and
@@ -192,86 +197,14 @@ INLINE int cut32(double x, double b, double t) { return (float)x * (float)b > (f
     INLINE approx_dd NAME##1_dd(double x, double b) { (void)b; return NAME##_dd(x); } \
     INLINE approx_d NAME##1_d(double x, double b) { (void)b; return NAME##_d(x); }
 
-UNARY(softsign)
-UNARY(softsign_grad)
-UNARY(tanh)
-UNARY(tanh_grad)
-
-#define NAME softsign
-#define K softsign1
-#define NPARAM 0
-#define CUT 0.0
-#define T1F t1f_softsign
-#define T1D t1d_softsign
-#include "_loops.h"
-
-#define NAME softsign_grad
-#define K softsign_grad1
-#define NPARAM 0
-#define CUT 0.0
-#define T1F t1f_softsign_grad
-#define T1D t1d_softsign_grad
-#include "_loops.h"
-
-#define NAME tanh
-#define K tanh1
-#define NPARAM 0
-#define CUT 0.0
-#define T1F t1f_tanh
-#define T1D t1d_tanh
-#include "_loops.h"
-
-#define NAME tanh_grad
-#define K tanh_grad1
-#define NPARAM 0
-#define CUT 0.0
-#define T1F t1f_tanh_grad
-#define T1D t1d_tanh_grad
-#include "_loops.h"
-
-#define NAME softplus
-#define K softplus
-#define NPARAM 2
-#define CUT x
-#define T1F t1f_softplus
-#define T1D t1d_softplus
-#define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
-#define CUT_VF(v) (v)
-#define CUT_VD(v) (v)
-#include "_loops.h"
-
-#define NAME softplus_grad
-#define K sigmoid
-#define NPARAM 2
-#define CUT 1.0
-#define T1F t1f_sigmoid
-#define T1D t1d_sigmoid
-#define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
-#define CUT_VF(v) vf_set(1)
-#define CUT_VD(v) vd_set(1)
-#include "_loops.h"
-
-#define NAME softplus_inverse
-#define K softplus_inverse
-#define NPARAM 1
-#define CUT 0.0
-#define T1F t1f_softplus_inverse
-#define T1D t1d_softplus_inverse
-#define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
-#include "_loops.h"
+#include "_kernel_list.h"
 
 /* ---------------------------------------------------------------- module */
 
-static PyUFuncGenericFunction loops_softsign[] = {softsign_f16, softsign_f32, softsign_f64};
-static PyUFuncGenericFunction loops_softsign_grad[] = {softsign_grad_f16, softsign_grad_f32,
-                                                       softsign_grad_f64};
-static PyUFuncGenericFunction loops_tanh[] = {tanh_f16, tanh_f32, tanh_f64};
-static PyUFuncGenericFunction loops_tanh_grad[] = {tanh_grad_f16, tanh_grad_f32, tanh_grad_f64};
-static PyUFuncGenericFunction loops_softplus[] = {softplus_f16, softplus_f32, softplus_f64};
-static PyUFuncGenericFunction loops_softplus_grad[] = {softplus_grad_f16, softplus_grad_f32,
-                                                       softplus_grad_f64};
-static PyUFuncGenericFunction loops_softplus_inverse[] = {softplus_inverse_f16, softplus_inverse_f32,
-                                                          softplus_inverse_f64};
+#define LOOPS(NAME, NPARAM, K, DOC) \
+    static PyUFuncGenericFunction loops_##NAME[] = {NAME##_f16, NAME##_f32, NAME##_f64};
+KERNELS(LOOPS)
+#undef LOOPS
 static void *no_data[] = {NULL, NULL, NULL};
 
 static char types_1[] = {NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE};
@@ -279,6 +212,8 @@ static char types_2[] = {NPY_HALF, NPY_DOUBLE, NPY_HALF, NPY_FLOAT, NPY_DOUBLE, 
                          NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE};
 static char types_3[] = {NPY_HALF, NPY_DOUBLE, NPY_DOUBLE, NPY_HALF, NPY_FLOAT, NPY_DOUBLE,
                          NPY_DOUBLE, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE};
+/* by the number of parameters after x */
+static char *types[] = {types_1, types_2, types_3};
 
 static int add_ufunc(PyObject *m, const char *name, PyUFuncGenericFunction *loops, char *types,
                      int nin, const char *doc) {
@@ -317,22 +252,16 @@ static PyObject *py_approximation(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "ssd|d", &name, &prec, &x, &b)) return NULL;
     int dd_ = strcmp(prec, "dd") == 0;
     approx_dd a;
-#define CASE(N, CALL_DD, CALL_D)                                    \
-    if (strcmp(name, N) == 0) {                                     \
+#define CASE(NAME, NPARAM, K, DOC)                                  \
+    if (strcmp(name, #NAME) == 0) {                                 \
         if (dd_) {                                                  \
-            a = CALL_DD;                                            \
+            a = K##_dd(x, b);                                       \
         } else {                                                    \
-            approx_d s = CALL_D;                                    \
+            approx_d s = K##_d(x, b);                               \
             a = (approx_dd){s.y, 0.0, s.err};                       \
         }                                                           \
     } else
-    CASE("softsign", softsign_dd(x), softsign_d(x))
-    CASE("softsign_grad", softsign_grad_dd(x), softsign_grad_d(x))
-    CASE("softplus", softplus_dd(x, b), softplus_d(x, b))
-    CASE("softplus_grad", sigmoid_dd(x, b), sigmoid_d(x, b))
-    CASE("softplus_inverse", softplus_inverse_dd(x, b), softplus_inverse_d(x, b))
-    CASE("tanh", tanh_dd(x), tanh_d(x))
-    CASE("tanh_grad", tanh_grad_dd(x), tanh_grad_d(x)) {
+    KERNELS(CASE) {
         PyErr_Format(PyExc_ValueError, "no function %s", name);
         return NULL;
     }
@@ -375,17 +304,12 @@ PyMODINIT_FUNC INIT(void) {
     import_umath();
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if (add_ufunc(m, "softsign", loops_softsign, types_1, 1, "softsign(x), correctly rounded") < 0 ||
-        add_ufunc(m, "softsign_grad", loops_softsign_grad, types_1, 1, "softsign'(x)") < 0 ||
-        add_ufunc(m, "tanh", loops_tanh, types_1, 1, "tanh(x)") < 0 ||
-        add_ufunc(m, "tanh_grad", loops_tanh_grad, types_1, 1, "tanh'(x)") < 0 ||
-        add_ufunc(m, "softplus", loops_softplus, types_3, 3, "softplus(x, beta, threshold)") < 0 ||
-        add_ufunc(m, "softplus_grad", loops_softplus_grad, types_3, 3,
-                  "softplus_grad(x, beta, threshold): sigmoid(beta x)") < 0 ||
-        add_ufunc(m, "softplus_inverse", loops_softplus_inverse, types_2, 2,
-                  "softplus_inverse(y, beta)") < 0) {
-        Py_DECREF(m);
-        return NULL;
+#define ADD(NAME, NPARAM, K, DOC)                                                   \
+    if (add_ufunc(m, #NAME, loops_##NAME, types[NPARAM], NPARAM + 1, DOC) < 0) { \
+        Py_DECREF(m);                                                           \
+        return NULL;                                                            \
     }
+    KERNELS(ADD)
+#undef ADD
     return m;
 }

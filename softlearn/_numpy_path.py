@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from softlearn import _formulas as f
 from softlearn._arrays import CHUNK, WORK, above_threshold
-from softlearn._definitions import DEFINITIONS
 from softlearn._exact import correctly_rounded
 from softlearn._formulas import NUMPY as XP
+from softlearn._kernel_table import KERNELS
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -39,14 +38,7 @@ if TYPE_CHECKING:
 #: unit costs about 1% of float64 results a trip to the exact path.
 BOUND = {"float64": 256, "longdouble": 8}
 
-_FORMULAS = {
-    **{d.kernel: d.value for d in DEFINITIONS.values() if d.kernel},
-    **{d.grad_kernel: d.grad for d in DEFINITIONS.values() if d.grad_kernel},
-    "softplus_inverse": f.softplus_inverse,
-}
-
 _KIND = {np.dtype(np.float16): "e", np.dtype(np.float32): "f", np.dtype(np.float64): "d"}
-_CUT = {"softplus": "x", "softplus_grad": 1}
 
 
 def evaluate(
@@ -85,7 +77,7 @@ def evaluate(
             res = _chunk(name, x, bb, dtype, work)
             if threshold is not None:
                 cut = above_threshold(x, dtype, bb, t)
-                res = np.where(cut, x if _CUT[name] == "x" else 1, res).astype(dtype)
+                res = np.where(cut, x if KERNELS[name].cut == "x" else 1, res).astype(dtype)
             np.copyto(y, res, where=w)
         result = it.operands[4]
     return result if given or result.ndim else result[()]
@@ -97,7 +89,7 @@ def _chunk(name: str, x: NDArray[Any], beta: Any, dtype: np.dtype[Any], work: An
         res = np.empty(x.shape, dtype)
         undecided = np.ones(x.shape, bool)
     else:
-        approx = _FORMULAS[name](x, beta, XP)
+        approx = KERNELS[name].fast(x, beta, XP)
         res = approx.astype(dtype)
         undecided = ~_decided(approx, dtype, name, x)
     betas = np.broadcast_to(np.asarray(beta, np.float64), x.shape)
@@ -116,5 +108,6 @@ def _decided(approx: Any, dtype: np.dtype[Any], name: str, x: Any) -> Any:
     err = np.abs(approx) * (2 * bound * unit) + 4 * info.smallest_subnormal
     lo = (approx - err).astype(dtype)
     hi = (approx + err).astype(dtype)
-    special = np.isinf(approx) | (np.isnan(approx) & (np.isnan(x) | (name == "softplus_inverse")))
+    # NaN is decided where x is NaN, and below the domain of the inverse
+    special = np.isinf(approx) | (np.isnan(approx) & (np.isnan(x) | KERNELS[name].positive))
     return (lo == hi) | special

@@ -27,7 +27,7 @@ import numpy as np
 
 from softlearn import _numpy_path
 from softlearn._arrays import as_real_array, check_beta, check_dtype, check_out, check_threshold
-from softlearn._definitions import DEFINITIONS
+from softlearn._kernel_table import KERNELS
 from softlearn._native import kernels
 
 if TYPE_CHECKING:
@@ -452,8 +452,6 @@ def tanh_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike
 
 # --- the one way in
 
-_WITH_BETA = {k for d in DEFINITIONS.values() if d.has_beta for k in (d.kernel, d.grad_kernel)}
-
 
 def _apply(
     function: str,
@@ -470,13 +468,13 @@ def _apply(
     arr, dtype = as_real_array(x, name)
     check_dtype(dtype, name)
     check_out(out, dtype, name)
-    b = check_beta(beta) if function in _WITH_BETA or function == "softplus_inverse" else None
+    params = KERNELS[function].params
+    b = check_beta(beta) if "beta" in params else None
     t = check_threshold(threshold)
     module = kernels()
     if module is None:
         return _numpy_path.evaluate(function, arr, dtype, 1.0 if b is None else b, t, out, where)
-    params: list[Any] = [] if b is None else [b]
-    if function in ("softplus", "softplus_grad"):
-        params.append(np.inf if t is None else t)
-    signature = (dtype, *[np.dtype(np.float64)] * len(params), dtype)
-    return getattr(module, function)(arr, *params, out=out, where=where, signature=signature)
+    values = {"beta": b, "threshold": np.inf if t is None else t}
+    args = [values[p] for p in params]
+    signature = (dtype, *[np.dtype(np.float64)] * len(args), dtype)
+    return getattr(module, function)(arr, *args, out=out, where=where, signature=signature)

@@ -21,6 +21,7 @@ import softlearn as sl
 import softlearn._exact
 from softlearn import _native
 from softlearn import reference as ref
+from softlearn._kernel_table import KERNELS, reference
 from softlearn.benchmarks.rounding import FUNCTIONS, compare_paths, compute, paths
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -44,12 +45,29 @@ def _best_build() -> str:
     return "avx512" if _V4 <= flags else "avx2" if _V3 <= flags else "generic"
 
 
-def test_tables_match_their_generator():
-    spec = importlib.util.spec_from_file_location("kt", ROOT / "tools" / "kernel_tables.py")
+@pytest.mark.parametrize(
+    ("tool", "header"), [("kernel_tables", "_tables.h"), ("kernel_list", "_kernel_list.h")]
+)
+def test_generated_headers_match_their_generators(tool, header):
+    # the constants (from mpmath) and the list of kernels (from softlearn/_kernel_table.py)
+    spec = importlib.util.spec_from_file_location(tool, ROOT / "tools" / f"{tool}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (ROOT / "softlearn" / "_tables.h").read_text() == module.header()
+    assert (ROOT / "softlearn" / header).read_text() == module.header()
+
+
+def test_every_kernel_is_a_ufunc_of_every_build():
+    for path in paths()[:-1]:
+        module = importlib.import_module(_native.BUILDS[path])
+        for name, kernel in KERNELS.items():
+            ufunc = getattr(module, name)
+            assert ufunc.nin == 1 + len(kernel.params), (path, name)
+            assert ufunc.types == [
+                "e" + "d" * len(kernel.params) + "->e",
+                "f" + "d" * len(kernel.params) + "->f",
+                "d" + "d" * len(kernel.params) + "->d",
+            ], (path, name)
 
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="the AVX builds are x86-64 only")
@@ -74,14 +92,14 @@ def test_every_path_gives_the_same_bits():
 def test_layouts_give_the_same_bits(name):
     fn = getattr(sl, name)
     x = np.random.default_rng(3).standard_normal((64, 33)) * 25
-    if name == "softplus_inverse":
+    if KERNELS[name].positive:
         x = np.abs(x)
     want = fn(x)
     np.testing.assert_array_equal(fn(x.T), want.T)  # Fortran order
     np.testing.assert_array_equal(fn(x[:, ::2]), want[:, ::2])  # strided
     np.testing.assert_array_equal(fn(x.astype(">f8")), want)  # byte-swapped
     np.testing.assert_array_equal(fn(x.astype(np.float32)), fn(x.astype(np.float32).copy()))
-    ints = np.arange(0 if name == "softplus_inverse" else -50, 50)
+    ints = np.arange(0 if KERNELS[name].positive else -50, 50)
     np.testing.assert_array_equal(fn(ints), fn(ints.astype(np.float64)))
 
 
@@ -220,9 +238,7 @@ def test_the_hard_cases_on_every_path():
     ],
 )
 def test_extreme_beta_on_every_path(name, x, beta):
-    fns = {"softplus": ref.softplus, "softplus_grad": ref.sigmoid}
-    fns["softplus_inverse"] = ref.softplus_inverse
-    exact = fns[name](x, beta)
+    exact = reference(name, x, beta)
     for path in paths():
         got = compute(path, name, np.array([x]), beta)
         assert ref.ulp_errors(got, [exact])[0] <= 0.5, (path, got[0], exact)

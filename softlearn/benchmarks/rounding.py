@@ -37,18 +37,10 @@ import numpy as np
 
 from softlearn import _native, _numpy_path
 from softlearn._formulas import NUMPY
+from softlearn._kernel_table import KERNELS, has_beta, reference
 
 #: The correctly rounded functions, by their ufunc name.
-FUNCTIONS = [
-    "softsign",
-    "softsign_grad",
-    "softplus",
-    "softplus_grad",
-    "softplus_inverse",
-    "tanh",
-    "tanh_grad",
-]
-WITH_BETA = ("softplus", "softplus_grad", "softplus_inverse")
+FUNCTIONS = list(KERNELS)
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
 RESULTS = DATA / "rounding.json"
@@ -76,11 +68,8 @@ def compute(path: str, name: str, x: np.ndarray, beta: float = 1.0) -> np.ndarra
     if path == "numpy":
         return np.asarray(_numpy_path.evaluate(name, x, dtype, beta))
     ufunc = getattr(importlib.import_module(_native.BUILDS[path]), name)
-    params: list[float] = []
-    if name in WITH_BETA:
-        params.append(beta)
-    if name in ("softplus", "softplus_grad"):
-        params.append(math.inf)
+    values = {"beta": beta, "threshold": math.inf}
+    params = [values[p] for p in KERNELS[name].params]
     f64 = np.dtype(np.float64)
     return np.asarray(ufunc(x, *params, signature=(dtype, *[f64] * len(params), dtype)))
 
@@ -116,8 +105,8 @@ def compare_paths(n: int = 4000, seed: int = 0) -> Report:
     names = paths()
     for name in FUNCTIONS:
         for dtype in ("float16", "float32", "float64"):
-            x = sample_inputs(dtype, n, rng, positive=name == "softplus_inverse")
-            for beta in (1.0, 0.37, 3.0) if name in WITH_BETA else (1.0,):
+            x = sample_inputs(dtype, n, rng, positive=KERNELS[name].positive)
+            for beta in (1.0, 0.37, 3.0) if has_beta(name) else (1.0,):
                 results = {p: compute(p, name, x, beta) for p in names}
                 first = results[names[0]]
                 bad = sum(int(np.sum(~same_bits(first, r))) for r in results.values())
@@ -142,8 +131,8 @@ def exhaustive_float32(name: str, chunk: int = 1 << 24, log: Any = print) -> dic
     start = time.perf_counter()
     for lo in range(0, 1 << 32, chunk):
         x = np.arange(lo, lo + chunk, dtype=np.uint64).astype(np.uint32).view(np.float32)
-        if name == "softplus_inverse":
-            x = x[~np.signbit(x)]  # its domain: y >= 0 (y < 0 gives NaN on every path)
+        if KERNELS[name].positive:
+            x = x[~np.signbit(x)]  # its domain: x >= 0 (x < 0 gives NaN on every path)
         a = compute(build, name, x)
         b = compute("numpy", name, x)
         for i in np.flatnonzero(~same_bits(a, b)):
@@ -155,7 +144,7 @@ def exhaustive_float32(name: str, chunk: int = 1 << 24, log: Any = print) -> dic
                     f"rounds to {want!r}"
                 )
     seconds = time.perf_counter() - start
-    inputs = 1 << 32 if name != "softplus_inverse" else (1 << 31)
+    inputs = 1 << 31 if KERNELS[name].positive else 1 << 32
     return {
         "function": name,
         "inputs": inputs,
@@ -178,14 +167,14 @@ def search_float64(name: str, n: int, seed: int, keep: int = 64) -> dict[str, An
 
     build = paths()[0]
     rng = np.random.default_rng(seed)
-    betas = (1.0, 0.37, 3.0) if name in WITH_BETA else (1.0,)
+    betas = (1.0, 0.37, 3.0) if has_beta(name) else (1.0,)
     wrong, done = 0, 0
     hardest: list[tuple[float, float, float]] = []  # (distance in ULPs, x, beta)
     start = time.perf_counter()
     per = 1 << 20
     while done < n:
         m = min(per, n - done) // 2
-        x = sample_inputs(np.float64, m, rng, positive=name == "softplus_inverse")
+        x = sample_inputs(np.float64, m, rng, positive=KERNELS[name].positive)
         beta = betas[(done // per) % len(betas)]
         a = compute(build, name, x, beta)
         b = compute("numpy", name, x, beta)
@@ -196,12 +185,10 @@ def search_float64(name: str, n: int, seed: int, keep: int = 64) -> dict[str, An
         hardest = _hardest(hardest, name, x, beta, keep)
         done += x.size
     # the hard cases, one by one against mpmath
-    from softlearn import reference as ref
-
     checked = 0
     for _, x0, beta in hardest:
         got = compute(build, name, np.array([x0]), beta)[0]
-        want = _mpmath_rounded(ref, name, x0, beta)
+        want = _mpmath_rounded(name, x0, beta)
         checked += 1
         if not same_bits(np.float64(want), np.float64(got)):
             wrong += 1
@@ -221,7 +208,7 @@ def _hardest(
     """Merge in the inputs of ``x`` whose value lies nearest a midpoint between two floats."""
     with np.errstate(all="ignore"):
         work = x.astype(np.longdouble)
-        approx = _numpy_path._FORMULAS[name](work, beta, NUMPY)
+        approx = KERNELS[name].fast(work, beta, NUMPY)
         y = approx.astype(np.float64)
         up = np.nextafter(y, np.inf).astype(np.longdouble)
         down = np.nextafter(y, -np.inf).astype(np.longdouble)
@@ -239,22 +226,13 @@ def _hardest(
     return merged[:keep]
 
 
-def _mpmath_rounded(ref: Any, name: str, x: float, beta: float) -> float:
+def _mpmath_rounded(name: str, x: float, beta: float) -> float:
     """The float64 nearest mpmath's value at 256 bits (reference.py), for the hard cases."""
     import mpmath as mp
 
     from softlearn._exact import round_fraction
 
-    fns = {
-        "softsign": lambda: ref.softsign(x),
-        "softsign_grad": lambda: ref.softsign_grad(x),
-        "softplus": lambda: ref.softplus(x, beta),
-        "softplus_grad": lambda: ref.sigmoid(x, beta),
-        "softplus_inverse": lambda: ref.softplus_inverse(x, beta),
-        "tanh": lambda: ref.tanh(x),
-        "tanh_grad": lambda: ref.tanh_grad(x),
-    }
-    v = mp.mpf(fns[name]())
+    v = mp.mpf(reference(name, x, beta))
     if not mp.isfinite(v):
         return float(v)
     from fractions import Fraction
