@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "_functions.h"
 #if defined(KERNELS_AVX512) || defined(KERNELS_AVX2)
@@ -55,6 +56,12 @@
  * path against the other (softlearn.benchmarks.rounding). */
 static int use_fast_path = 1;
 static unsigned long long exact_calls = 0;
+
+/* Outputs at least this large are written past the cache (streaming stores):
+ * they cannot stay in it, and a store that misses it first reads the line.
+ * Three quarters of the last-level cache, as glibc's memcpy decides, set
+ * when the module loads. */
+static npy_intp stream_bytes = (npy_intp)24 << 20;
 
 /* ------------------------------------------------------------------ float16 */
 
@@ -237,6 +244,15 @@ static PyObject *py_set_fast_path(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(old);
 }
 
+static PyObject *py_set_stream_bytes(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_ssize_t n = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    npy_intp old = stream_bytes;
+    stream_bytes = n;
+    return PyLong_FromSsize_t(old);
+}
+
 static PyObject *py_exact_calls(PyObject *self, PyObject *noargs) {
     (void)self;
     (void)noargs;
@@ -273,6 +289,8 @@ static PyObject *py_approximation(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"set_fast_path", py_set_fast_path, METH_O,
      "set_fast_path(on) -> bool: whether float32/float16 try the double path first (default True)."},
+    {"set_stream_bytes", py_set_stream_bytes, METH_O,
+     "set_stream_bytes(n) -> int: outputs of n bytes and more bypass the cache (returns the old n)."},
     {"exact_calls", py_exact_calls, METH_NOARGS,
      "exact_calls() -> int: how many elements have gone to the exact path so far."},
     {"approximation", py_approximation, METH_VARARGS,
@@ -299,6 +317,10 @@ PyMODINIT_FUNC INIT(void) {
         PyErr_SetString(PyExc_ImportError, "this CPU is below x86-64-v3 (AVX2, FMA)");
         return NULL;
     }
+#endif
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+    long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (l3 > 0) stream_bytes = (npy_intp)(l3 / 4 * 3);
 #endif
     import_array();
     import_umath();

@@ -59,7 +59,8 @@ static NOINLINE void CAT(NAME, _fix_f32)(vf v, float *y, unsigned bad, double b)
 /* One register of x: the first tier, PyTorch's threshold cut where asked
  * for (in float32, as PyTorch computes it), the result stored, the
  * undecided lanes fixed.  m lanes (the tail has fewer than VF_N). */
-INLINE void CAT(NAME, _reg_f32)(const float *x, float *y, int m, double b, double t, int fast) {
+INLINE void CAT(NAME, _reg_f32)(const float *x, float *y, int m, double b, double t, int fast,
+                                int stream) {
     (void)t;
     vf v = m == VF_N ? vf_load(x) : vf_load_n(x, m);
     t1f_decision d = T1F(v, b);
@@ -70,7 +71,8 @@ INLINE void CAT(NAME, _reg_f32)(const float *x, float *y, int m, double b, doubl
 #endif
     unsigned all = (unsigned)((1ull << m) - 1);
     unsigned bad = fast ? mf_bits(d.bad) & all : all;
-    if (m == VF_N) vf_store(y, d.y);
+    if (stream) vf_stream(y, d.y);
+    else if (m == VF_N) vf_store(y, d.y);
     else vf_store_n(y, d.y, m);
     if (__builtin_expect(bad != 0, 0)) CAT(NAME, _fix_f32)(v, y, bad, b);
 }
@@ -78,8 +80,15 @@ INLINE void CAT(NAME, _reg_f32)(const float *x, float *y, int m, double b, doubl
 static NOINLINE void CAT(NAME, _vec_f32)(const float *x, float *y, npy_intp n, double b, double t) {
     int fast = use_fast_path;
     npy_intp i = 0;
-    for (; i + VF_N <= n; i += VF_N) CAT(NAME, _reg_f32)(x + i, y + i, VF_N, b, t, fast);
-    if (i < n) CAT(NAME, _reg_f32)(x + i, y + i, (int)(n - i), b, t, fast);
+    if (n * (npy_intp)sizeof(float) >= stream_bytes) {
+        /* up to an aligned y, then whole registers past the cache */
+        i = (npy_intp)(((sizeof(vf) - ((uintptr_t)y & (sizeof(vf) - 1))) & (sizeof(vf) - 1)) / 4);
+        if (i) CAT(NAME, _reg_f32)(x, y, (int)i, b, t, fast, 0);
+        for (; i + VF_N <= n; i += VF_N) CAT(NAME, _reg_f32)(x + i, y + i, VF_N, b, t, fast, 1);
+        _mm_sfence();
+    }
+    for (; i + VF_N <= n; i += VF_N) CAT(NAME, _reg_f32)(x + i, y + i, VF_N, b, t, fast, 0);
+    if (i < n) CAT(NAME, _reg_f32)(x + i, y + i, (int)(n - i), b, t, fast, 0);
 }
 #endif
 
@@ -93,7 +102,7 @@ static NOINLINE void CAT(NAME, _fix_f64)(vd v, double *y, unsigned bad, double b
     }
 }
 
-INLINE void CAT(NAME, _reg_f64)(const double *x, double *y, int m, double b, double t) {
+INLINE void CAT(NAME, _reg_f64)(const double *x, double *y, int m, double b, double t, int stream) {
     (void)t;
     vd v = m == VD_N ? vd_load(x) : vd_load_n(x, m);
     t1d_decision d = T1D(v, b);
@@ -103,15 +112,22 @@ INLINE void CAT(NAME, _reg_f64)(const double *x, double *y, int m, double b, dou
     d.bad = md_andnot(cut, d.bad);
 #endif
     unsigned bad = md_bits(d.bad) & ((1u << m) - 1);
-    if (m == VD_N) vd_store(y, d.y);
+    if (stream) vd_stream(y, d.y);
+    else if (m == VD_N) vd_store(y, d.y);
     else vd_store_n(y, d.y, m);
     if (__builtin_expect(bad != 0, 0)) CAT(NAME, _fix_f64)(v, y, bad, b);
 }
 
 static NOINLINE void CAT(NAME, _vec_f64)(const double *x, double *y, npy_intp n, double b, double t) {
     npy_intp i = 0;
-    for (; i + VD_N <= n; i += VD_N) CAT(NAME, _reg_f64)(x + i, y + i, VD_N, b, t);
-    if (i < n) CAT(NAME, _reg_f64)(x + i, y + i, (int)(n - i), b, t);
+    if (n * (npy_intp)sizeof(double) >= stream_bytes) {
+        i = (npy_intp)(((sizeof(vd) - ((uintptr_t)y & (sizeof(vd) - 1))) & (sizeof(vd) - 1)) / 8);
+        if (i) CAT(NAME, _reg_f64)(x, y, (int)i, b, t, 0);
+        for (; i + VD_N <= n; i += VD_N) CAT(NAME, _reg_f64)(x + i, y + i, VD_N, b, t, 1);
+        _mm_sfence();
+    }
+    for (; i + VD_N <= n; i += VD_N) CAT(NAME, _reg_f64)(x + i, y + i, VD_N, b, t, 0);
+    if (i < n) CAT(NAME, _reg_f64)(x + i, y + i, (int)(n - i), b, t, 0);
 }
 #endif
 

@@ -40,6 +40,9 @@ V vf vf_load(const float *p) { return _mm512_loadu_ps(p); }
 V vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
 V void vf_store(float *p, vf a) { _mm512_storeu_ps(p, a); }
 V void vd_store(double *p, vd a) { _mm512_storeu_pd(p, a); }
+/* Stores that bypass the cache, to addresses aligned to the register's size. */
+V void vf_stream(float *p, vf a) { _mm512_stream_ps(p, a); }
+V void vd_stream(double *p, vd a) { _mm512_stream_pd(p, a); }
 
 V vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 V vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
@@ -161,6 +164,8 @@ V vf vf_load(const float *p) { return _mm256_loadu_ps(p); }
 V vd vd_load(const double *p) { return _mm256_loadu_pd(p); }
 V void vf_store(float *p, vf a) { _mm256_storeu_ps(p, a); }
 V void vd_store(double *p, vd a) { _mm256_storeu_pd(p, a); }
+V void vf_stream(float *p, vf a) { _mm256_stream_ps(p, a); }
+V void vd_stream(double *p, vd a) { _mm256_stream_pd(p, a); }
 
 V vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
 V vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
