@@ -21,7 +21,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # The notebooks, for `make notebooks` (NB=book/claims.ipynb runs one).
 NB ?= $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 
-.PHONY: setup book test test-platforms notebooks lab clean check-chromium
+.PHONY: setup book test test-platforms notebooks lab clean check-chromium wheel
 
 setup: $(STAMP)
 
@@ -47,6 +47,15 @@ test: check-chromium $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(BIN)/python tools/platforms.py x86-64-v2
+
+# A binary wheel with the three kernel builds (any x86-64 CPU, AVX2, AVX-512),
+# repaired by auditwheel to the oldest manylinux tag its symbols allow: dist/.
+wheel: $(STAMP)
+	rm -rf build/wheel dist
+	SOFTLEARN_REQUIRE_KERNELS=1 $(BIN)/pip wheel --no-deps --no-build-isolation -w build/wheel .
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/auditwheel repair -w dist build/wheel/softlearn-*.whl
+	@echo "Wheel built: $$(ls dist/softlearn-*.whl)"
+	@echo "Install it with: pip install $$(ls dist/softlearn-*.whl)"
 
 # Strict nbval and the doctests under every emulated platform.
 test-platforms: $(STAMP)

@@ -3,9 +3,12 @@
 If no C compiler is available the builds are skipped (``optional=True``) and
 softlearn falls back to its pure-NumPy evaluation, which gives the same bits
 (every path is correctly rounded; see softlearn/_native.py), more slowly.
+``SOFTLEARN_REQUIRE_KERNELS=1`` makes a failed build an error instead: ``make
+wheel`` sets it, so a binary wheel always holds every build.
 """
 
 import glob
+import os
 import platform
 import sys
 
@@ -27,7 +30,7 @@ def kernels(name: str, flags: list[str]) -> Extension:
         depends=sorted(glob.glob("softlearn/*.h")),
         include_dirs=[numpy.get_include()],
         extra_compile_args=FLAGS + flags,
-        optional=True,
+        optional=os.environ.get("SOFTLEARN_REQUIRE_KERNELS") != "1",
     )
 
 

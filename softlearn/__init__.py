@@ -10,6 +10,7 @@ is first used: ``import softlearn.torch``, or just ``softlearn.torch.Softplus``.
 from types import ModuleType as _ModuleType
 
 from softlearn._arrays import EXTENDED_FLOAT64
+from softlearn._native import KernelsInfo, SlowPathWarning, kernels_info, warn_if_missing
 from softlearn.functions import (
     relu,
     relu_grad,
@@ -30,8 +31,11 @@ __all__ = [
     "ACTIVATIONS",
     "EXTENDED_FLOAT64",
     "Activation",
+    "KernelsInfo",
+    "SlowPathWarning",
     "__version__",
     "get",
+    "kernels_info",
     "relu",
     "relu_grad",
     "sigmoid",
@@ -43,6 +47,9 @@ __all__ = [
     "tanh",
     "tanh_grad",
 ]
+
+warn_if_missing()
+del warn_if_missing
 
 # Sub-modules that import a framework: loaded on first attribute access.
 _LAZY = ("torch", "keras", "plot", "experiments")

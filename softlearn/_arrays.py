@@ -34,9 +34,9 @@ CHUNK = 8192
 #: and macOS on Intel: the x87 80-bit format; aarch64 Linux: IEEE quad).  Only
 #: the speed of the NumPy path depends on it: without a compiler, float64
 #: results are approximated in long double and the rounding test decides
-#: about 99 in 100 of them; where it is False every float64 result of that
-#: path is computed exactly, about a thousand times more slowly.  Results are
-#: the same bits either way.
+#: about 98 in 100 of them, the rest going to double-double; where it is False
+#: every float64 result of that path is computed in double-double, a few times
+#: more slowly.  Results are the same bits either way.
 EXTENDED_FLOAT64 = bool(np.finfo(np.longdouble).nmant >= 63)
 
 _WIDE = np.dtype(np.longdouble) if EXTENDED_FLOAT64 else np.dtype(np.float64)

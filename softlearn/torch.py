@@ -12,7 +12,9 @@ What each path guarantees:
   and ``softlearn::softplus_grad``.  They run on the tensor's own memory and
   give the same bits as ``softlearn.softsign`` and friends: correctly rounded
   in float16, float32 and float64.  bfloat16 goes through the correctly
-  rounded float32 result, so it is within 1 ULP.
+  rounded float32 result, so it is within 1 ULP.  As PyTorch's own kernels
+  do, a contiguous tensor of more than ``GRAIN`` elements per thread is split
+  over ``torch.get_num_threads()`` threads; the bits do not depend on it.
 - **Other devices** (CUDA, MPS, XPU, ...). The same formulas
   (softlearn/_formulas.py), written in torch ops, on the tensor's device:
   float16, bfloat16 and float32 are evaluated in float64 and rounded once;
@@ -46,7 +48,9 @@ Importing this module imports PyTorch; ``import softlearn`` alone does not.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -142,6 +146,52 @@ def on_device(
 # --- the operators
 
 
+#: Elements per thread below which a tensor is not split: PyTorch's own
+#: ``at::internal::GRAIN_SIZE``, so small tensors stay on the calling thread.
+GRAIN = 32768
+#: Chunks start on multiples of this many elements (64 bytes in float32) so
+#: every thread's vector loop meets aligned memory, as one thread's does.
+_ALIGN = 16
+
+
+@functools.cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="softlearn")
+
+
+def _chunks(n: int, threads: int) -> list[slice]:
+    """``range(n)`` in at most ``threads`` pieces of at least GRAIN elements."""
+    parts = min(threads, n // GRAIN)
+    if parts < 2:
+        return [slice(0, n)]
+    step = -(-n // parts)
+    step += -step % _ALIGN
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _parallel(function: Callable[..., Any], x: np.ndarray, out: np.ndarray, params: Any) -> None:
+    """``function(x, *params, out=out)`` split over ``torch.get_num_threads()`` threads.
+
+    The kernels release the GIL, and each element's result depends on that
+    element alone, so the bits are the same for any split.  Only C-contiguous
+    pairs are split; other layouts run on the calling thread.
+    """
+    threads = torch.get_num_threads()
+    pieces = _chunks(x.size, threads) if x.flags.c_contiguous and out.flags.c_contiguous else []
+    if len(pieces) < 2:
+        function(x, *params, out=out)
+        return
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    jobs = [
+        _pool(threads - 1).submit(function, flat_x[s], *params, out=flat_out[s]) for s in pieces[1:]
+    ]
+    try:
+        function(flat_x[pieces[0]], *params, out=flat_out[pieces[0]])
+    finally:  # every thread finishes writing ``out`` before it is returned or freed
+        for job in jobs:
+            job.result()
+
+
 def _cpu_kernel(function: Callable[..., Any]) -> Callable[..., torch.Tensor]:
     """A softlearn NumPy function as a CPU kernel, writing into a new tensor like ``x``."""
 
@@ -149,7 +199,7 @@ def _cpu_kernel(function: Callable[..., Any]) -> Callable[..., torch.Tensor]:
         if x.dtype == torch.bfloat16:  # NumPy has no bfloat16
             return kernel(x.float(), *params).to(torch.bfloat16)
         out = torch.empty_like(x)  # what the fake kernel allocates, strides included
-        function(x.numpy(), *params, out=out.numpy())
+        _parallel(function, x.numpy(), out.numpy(), params)
         return out
 
     return kernel

@@ -3,6 +3,7 @@
 import importlib.metadata
 import importlib.resources
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -140,4 +141,105 @@ def test_pip_install_into_fresh_venv(tmp_path: Path, capsys: pytest.CaptureFixtu
         capsys,
         f"fresh venv + pip install: {elapsed:.1f} s; installed "
         + ", ".join(f"{k}=={v}" for k, v in sorted(installed.items())),
+    )
+
+
+# The tests of the core that need nothing beyond NumPy, mpmath, pytest and Hypothesis.
+CORE_TESTS = ("test_properties.py", "test_inputs.py", "test_memory.py", "test_registry.py")
+
+WHEEL_PROBE = """
+import softlearn, numpy as np
+info = softlearn.kernels_info()
+print(info.build, softlearn.__file__, softlearn.softplus(np.float64(-2.0)).hex())
+"""
+
+
+@pytest.mark.slow
+def test_make_wheel_installs_and_passes_the_core_tests_without_build_tools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _copy_repo(tmp_path / "src")
+    venv_here = Path(sys.prefix)
+    start = time.perf_counter()
+    # The development environment's tools build it; -o: never reinstall that environment.
+    make = subprocess.run(
+        ["make", "-C", str(src), "wheel", f"VENV={venv_here}", "-o", str(venv_here / ".installed")],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert make.returncode == 0, make.stdout[-4000:] + make.stderr[-4000:]
+    built = time.perf_counter() - start
+    (wheel,) = (src / "dist").glob("softlearn-*.whl")
+    assert "manylinux" in wheel.name
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    builds = sorted(n for n in names if n.endswith(".so"))
+    assert [Path(n).name.split(".")[0] for n in builds] == [
+        "_kernels",
+        "_kernels_avx2",
+        "_kernels_avx512",
+    ], builds
+    assert not [n for n in names if n.endswith((".c", ".h"))]
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # Nothing that compiles: only the new environment's own scripts on the path.
+    env = {**os.environ, "PATH": str(venv / "bin"), "CC": "false"}
+    for tool in ("cc", "gcc", "clang", "ld"):
+        assert shutil.which(tool, path=env["PATH"]) is None, tool
+    constraints = tmp_path / "constraints.txt"
+    pins = (REPO / "requirements.txt").read_text().splitlines()
+    constraints.write_text("\n".join(p for p in pins if p and not p.startswith(("#", "-e"))))
+    install = subprocess.run(
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--only-binary",
+            ":all:",
+            "-c",
+            str(constraints),
+            str(wheel),
+            "pytest",
+            "hypothesis",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert install.returncode == 0, install.stdout[-4000:] + install.stderr[-4000:]
+
+    probe = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", WHEEL_PROBE],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    build, location, value = probe.stdout.split()
+    assert build == softlearn.kernels_info().build  # the best build this CPU runs, as here
+    assert Path(location).is_relative_to(venv)
+    assert value == float.fromhex("0x1.03f2d54301d49p-3").hex()
+
+    core = tmp_path / "core"
+    core.mkdir()
+    for name in CORE_TESTS:
+        shutil.copy(REPO / "tests" / name, core / name)
+    tests = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(core)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    _report(
+        capsys,
+        f"make wheel: {wheel.name} in {built:.0f} s; installed without build tools, "
+        f"{build} build; core tests: {tests.stdout.strip().splitlines()[-1]}",
     )

@@ -289,3 +289,44 @@ def test_third_derivative_is_the_formula_of_the_record():
     (k,) = torch.autograd.grad(h.sum(), x)
     exact = [float(mp.diff(ref.softplus, v, 3)) for v in x.tolist()]
     assert torch.allclose(k, torch.tensor(exact, dtype=torch.float64), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_same_bits_on_any_number_of_threads(dtype):
+    import softlearn.torch as st
+
+    # Odd sizes, so chunks end mid-register; one tensor below the grain size.
+    x = torch.from_numpy(np.random.default_rng(5).standard_normal(5 * st.GRAIN + 7) * 30)
+    x = x.to(dtype)
+    small = x[: st.GRAIN // 2]
+    before = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2, 3, 8):
+            torch.set_num_threads(threads)
+            xr = x.clone().requires_grad_()
+            y = st.softplus(xr, beta=2.0)
+            y.backward(torch.ones_like(y))
+            runs.append((y.detach(), xr.grad, st.softsign(x), st.softsign(small)))
+    finally:
+        torch.set_num_threads(before)
+    for run in runs[1:]:
+        for got, want in zip(run, runs[0], strict=True):
+            assert torch.equal(got.view(torch.int8), want.view(torch.int8))
+    assert torch.equal(
+        runs[0][2].view(torch.int8), torch.from_numpy(sl.softsign(x.numpy())).view(torch.int8)
+    )
+
+
+def test_chunks_cover_the_tensor_once_and_start_aligned():
+    import softlearn.torch as st
+
+    for n in (0, 1, st.GRAIN, 2 * st.GRAIN - 1, 2 * st.GRAIN, 10**6 + 3):
+        for threads in (1, 2, 3, 7):
+            pieces = st._chunks(n, threads)
+            assert len(pieces) <= max(1, threads)
+            covered = [i for s in pieces for i in range(n)[s]]
+            assert covered == list(range(n))
+            assert all(s.start % 16 == 0 for s in pieces)
+            if len(pieces) > 1:
+                assert all(s.stop - s.start >= st.GRAIN // 2 for s in pieces)
