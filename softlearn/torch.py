@@ -15,6 +15,9 @@ What each path guarantees:
   rounded float32 result, so it is within 1 ULP.  As PyTorch's own kernels
   do, a contiguous tensor of more than ``GRAIN`` elements per thread is split
   over ``torch.get_num_threads()`` threads; the bits do not depend on it.
+  Those threads are not PyTorch's OpenMP team, whose idle threads spin for
+  a while after each parallel operation and hold the cores meanwhile
+  (``GOMP_SPINCOUNT=0`` stops that).
 - **Other devices** (CUDA, MPS, XPU, ...). The same formulas
   (softlearn/_formulas.py), written in torch ops, on the tensor's device:
   float16, bfloat16 and float32 are evaluated in float64 and rounded once;
@@ -246,9 +249,27 @@ class _Ops:
     def _chain(derivative: Callable[..., torch.Tensor]) -> Any:
         def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             (x,) = ctx.saved_tensors
-            return (grad * derivative(x, *ctx.params), *(None for _ in ctx.params))
+            return (_times(grad, derivative(x, *ctx.params)), *(None for _ in ctx.params))
 
         return backward
+
+
+def _times(g: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """``g * d``, into ``d`` where nothing records or transforms it.
+
+    A plain backward pass (no ``create_graph``, no ``torch.func``) owns the
+    fresh derivative ``d``: multiplying in place saves a tensor's worth of
+    memory, which PyTorch's fused ``softplus_backward`` never allocates.
+    """
+    if (
+        torch.is_grad_enabled()
+        or torch._C._functorch.is_functorch_wrapped_tensor(d)
+        or torch._C._functorch.is_functorch_wrapped_tensor(g)
+        or d.shape != g.shape
+        or d.dtype != torch.promote_types(d.dtype, g.dtype)
+    ):
+        return g * d
+    return d.mul_(g)
 
 
 def _save_x(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
@@ -273,7 +294,7 @@ def _functions(value: Any, grad: Any, second: Callable[..., torch.Tensor]) -> An
 
         def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
             (x,) = ctx.saved_tensors
-            return (g * derivative(x, *ctx.params), *(None for _ in ctx.params))
+            return (_times(g, derivative(x, *ctx.params)), *(None for _ in ctx.params))
 
         def jvp(ctx: Any, t: torch.Tensor, *_: Any) -> torch.Tensor:
             (x,) = ctx.saved_tensors
