@@ -82,10 +82,28 @@ def evaluate(
         buffersize=CHUNK,
         order="C",  # so that a chunk's iterindex is the flat C index of its first element
     )
-    # The first tier's undecided elements, from every chunk: (flat index, x, beta).
+    # The first tier's undecided elements, gathered over chunks and finished
+    # CHUNK or more at a time, so that the second tier's many small NumPy
+    # calls are few, and its memory a few chunks whatever the input's size.
     pending: list[tuple[Any, Any, Any]] = []
+    second = work is not None
+
+    def flush(result: NDArray[Any]) -> None:
+        flat = np.concatenate([p[0] for p in pending])
+        xs = np.concatenate([p[1] for p in pending]).astype(np.float64)
+        bs = np.concatenate([p[2] for p in pending])
+        pending.clear()
+        values = _finish(name, xs, bs, dtype, second)
+        if result.ndim:
+            result[np.unravel_index(flat, result.shape)] = values
+        else:
+            result[()] = values[0]
+
     with it, np.errstate(all="ignore"):
         for x, b, t, w, y in it:
+            # Earlier chunks are written back by now; this one is not touched.
+            if sum(p[0].size for p in pending) >= CHUNK:
+                flush(it.operands[4])
             bb = float(beta) if scalar_beta else b
             if work is None:  # float64 results: double-double
                 betas = np.broadcast_to(np.asarray(bb, np.float64), x.shape)
@@ -105,14 +123,7 @@ def evaluate(
                 pending.append((it.iterindex + local, x[local], betas[local]))
         result = it.operands[4]
     if pending:
-        flat = np.concatenate([p[0] for p in pending])
-        xs = np.concatenate([p[1] for p in pending]).astype(np.float64)
-        bs = np.concatenate([p[2] for p in pending])
-        values = _finish(name, xs, bs, dtype, second=work is not None)
-        if result.ndim:
-            result[np.unravel_index(flat, result.shape)] = values
-        else:
-            result[()] = values[0]
+        flush(result)
     return result if given or result.ndim else result[()]
 
 
