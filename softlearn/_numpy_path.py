@@ -116,11 +116,13 @@ def evaluate(
                 cut = above_threshold(x, dtype, bb, t)
                 res = np.where(cut, x if KERNELS[name].cut == "x" else 1, res).astype(dtype)
                 undecided &= ~cut
-            np.copyto(y, res, where=w)
+            # Taken before the results are written: with out=x, x and y may
+            # be the same memory.
             local = np.flatnonzero(undecided & w)
             if local.size:
                 betas = np.broadcast_to(np.asarray(bb, np.float64), x.shape)
                 pending.append((it.iterindex + local, x[local], betas[local]))
+            np.copyto(y, res, where=w)
         result = it.operands[4]
     if pending:
         flush(result)
