@@ -52,7 +52,10 @@ def test_stored_executed_in_order_with_outputs(path):
         tags = c.get("metadata", {}).get("tags", [])
         assert "NBVAL_SKIP" not in src and "nbval-skip" not in tags
         if "NBVAL_IGNORE_OUTPUT" in src or "nbval-ignore-output" in tags:
+            # the calls that time, and speed's tables of those times per element,
+            # page faults per call and what fresh pages cost
             timing = ("timeit", "perf_counter", "E.cost(", "speed.table(", "speed.own_ratios(")
+            timing += ("speed.times(", "speed.pages(")
             assert any(t in src for t in timing), f"non-timing cell ignored:\n{src}"
         for out in c["outputs"]:
             assert out.get("name") != "stderr", f"{path.name}: stderr output {out.get('text')}"
