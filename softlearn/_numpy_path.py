@@ -105,8 +105,8 @@ def evaluate(
             if sum(p[0].size for p in pending) >= CHUNK:
                 flush(it.operands[4])
             bb = float(beta) if scalar_beta else b
+            betas = np.broadcast_to(np.asarray(bb, np.float64), x.shape)
             if work is None:  # float64 results: double-double
-                betas = np.broadcast_to(np.asarray(bb, np.float64), x.shape)
                 res, decided = decide(name, x, betas, dtype)
                 undecided = ~decided
             else:
@@ -120,7 +120,6 @@ def evaluate(
             # be the same memory.
             local = np.flatnonzero(undecided & w)
             if local.size:
-                betas = np.broadcast_to(np.asarray(bb, np.float64), x.shape)
                 pending.append((it.iterindex + local, x[local], betas[local]))
             np.copyto(y, res, where=w)
         result = it.operands[4]
