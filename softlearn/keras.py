@@ -70,7 +70,11 @@ is flushed.
 numbers in eager TensorFlow, and XLA fuses them when compiling, so these
 activations cost several times ``keras.activations``' own in eager mode and
 less compiled: ``python -m softlearn.benchmarks.adapters`` measures the
-ratios.
+ratios.  Float32 inputs are computed in float64 because that is the cheaper
+way to keep the bounds: a float32 Softsign that keeps them (float32
+divisions corrected by error-free transformations) takes about four times
+the operations and measured slower on every backend;
+``tools/keras_float32.py`` in the repository holds it and the measurement.
 
 Importing this module imports Keras and, with it, the backend's framework;
 ``import softlearn`` alone does not.
