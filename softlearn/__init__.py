@@ -9,20 +9,10 @@ is first used: ``import softlearn.torch``, or just ``softlearn.torch.Softplus``.
 
 from types import ModuleType as _ModuleType
 
-from softlearn._arrays import EXTENDED_FLOAT64
+from softlearn import functions
 from softlearn._native import KernelsInfo, SlowPathWarning, kernels_info, warn_if_missing
-from softlearn.functions import (
-    relu,
-    relu_grad,
-    sigmoid,
-    softplus,
-    softplus_grad,
-    softplus_inverse,
-    softsign,
-    softsign_grad,
-    tanh,
-    tanh_grad,
-)
+from softlearn._numpy_path import EXTENDED_FLOAT64
+from softlearn.functions import *  # noqa: F403  (the names in functions.__all__)
 from softlearn.registry import ACTIVATIONS, Activation, get
 
 __version__ = "0.1.0"
@@ -36,17 +26,8 @@ __all__ = [
     "__version__",
     "get",
     "kernels_info",
-    "relu",
-    "relu_grad",
-    "sigmoid",
-    "softplus",
-    "softplus_grad",
-    "softplus_inverse",
-    "softsign",
-    "softsign_grad",
-    "tanh",
-    "tanh_grad",
 ]
+__all__ += functions.__all__  # the functions, listed once: in softlearn/functions.py
 
 warn_if_missing()
 del warn_if_missing

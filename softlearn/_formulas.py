@@ -1,12 +1,14 @@
 """The formulas: one place for each function and derivative.
 
-Every function here takes ``x`` in a *working* dtype with at least 11 more
-significand bits than the result will have (see ``softlearn._arrays``),
-``beta`` (where it has one) as a float or an array broadcastable with ``x``, and
-``xp``, a namespace with the few element-wise functions the formulas use:
+Every function here takes ``x`` in a *working* dtype, float64 or (for the
+NumPy path's float64 results) the x87 long double, and its result is rounded
+to the result dtype afterwards; where the working dtype is wider than the
+result, by 11 bits at least (``softlearn._numpy_path.WORKING_DTYPES``), the
+formula's rounding errors rarely show.  Each takes ``beta`` (where it has
+one) as a float or an array broadcastable with ``x``, and ``xp``, a
+namespace with the few element-wise functions the formulas use:
 ``abs exp expm1 log log1p tanh sign isinf isfinite where relu`` and
-``product_error``.
-:data:`NUMPY` is the namespace in use.  (The namespace is a parameter so that
+``product_error``.  :data:`NUMPY` is the namespace in use.  (The namespace is a parameter so that
 the formulas name exactly which primitives they rely on.)
 
 softlearn/_definitions.py names them for each activation.  They are the fast

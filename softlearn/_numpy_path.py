@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from softlearn._arrays import CHUNK, WORK, above_threshold
 from softlearn._double_double import decide
 from softlearn._exact import correctly_rounded
 from softlearn._formulas import NUMPY as XP
@@ -35,6 +34,28 @@ from softlearn._kernel_table import KERNELS
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+# Elements per buffer.  Large enough to amortise the per-chunk Python overhead,
+# small enough that a formula's temporaries stay in the L2 cache.
+CHUNK = 8192
+
+#: True where the platform's long double is wider than float64 (x86-64 Linux
+#: and macOS on Intel: the x87 80-bit format; aarch64 Linux: IEEE quad).  Only
+#: the speed of the NumPy path depends on it: without a compiler, float64
+#: results are approximated in long double and the rounding test decides
+#: about 98 in 100 of them, the rest going to double-double; where it is False
+#: every float64 result of that path is computed in double-double, a few times
+#: more slowly.  Results are the same bits either way.
+EXTENDED_FLOAT64 = bool(np.finfo(np.longdouble).nmant >= 63)
+
+_F64 = np.dtype(np.float64)
+
+#: The working dtype of each result dtype's fast path.
+WORKING_DTYPES = {
+    np.dtype(np.float16): _F64,
+    np.dtype(np.float32): _F64,
+    _F64: np.dtype(np.longdouble) if EXTENDED_FLOAT64 else _F64,
+}
 
 #: The fast path's error bound in units of the working precision (2**-nmant),
 #: by working dtype.  Measured worst errors (tests/test_numpy_path.py): below
@@ -69,7 +90,7 @@ def evaluate(
     # The first tier: the formula in a wider dtype where there is one, else
     # double-double, which is also faster than the long double for the
     # rational kernels (a division and its remainder).
-    work = WORK[dtype] if np.finfo(WORK[dtype]).nmant > np.finfo(dtype).nmant + 8 else None
+    work = WORKING_DTYPES[dtype] if WORKING_DTYPES[dtype] != dtype else None
     if dtype == np.float64 and KERNELS[name].rational:
         work = None
     it = np.nditer(  # type: ignore[call-overload]  # op_flags as lists of lists
@@ -161,3 +182,16 @@ def _decided(approx: Any, dtype: np.dtype[Any], name: str, x: Any) -> Any:
         nan = np.isnan(approx) & (np.isnan(x) | KERNELS[name].positive)
         decided |= nan
     return decided
+
+
+def above_threshold(x: NDArray[Any], out_dtype: np.dtype[Any], beta: Any, threshold: Any) -> Any:
+    """PyTorch's test ``beta * x > threshold``, rounded as PyTorch rounds it.
+
+    ``x`` is a chunk in the working dtype; its values are exact in ``out_dtype``.
+    PyTorch multiplies in the tensor's dtype, except float16, which it
+    computes in float32.  ``beta`` and ``threshold`` are floats or chunks.
+    """
+    dt = np.dtype(np.float32) if out_dtype == np.float16 else out_dtype
+    b = np.asarray(beta).astype(dt)
+    t = np.asarray(threshold).astype(dt)
+    return np.asarray(x.astype(dt) * b > t)

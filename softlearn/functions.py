@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from softlearn import _numpy_path
-from softlearn._arrays import as_real_array, check_beta, check_dtype, check_out, check_threshold
+from softlearn._checks import as_real_array, check_beta, check_dtype, check_out, check_threshold
+from softlearn._docstrings import fill
 from softlearn._kernel_table import KERNELS
 from softlearn._native import kernels
 
@@ -50,6 +51,7 @@ __all__ = [
 # --- softsign
 
 
+@fill
 def softsign(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Softsign, an odd squashing function with polynomial tails.
 
@@ -61,15 +63,11 @@ def softsign(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike 
     ``±1``, its limit (PyTorch and TensorFlow return NaN there), and
     ``softsign(-0.0)`` is ``-0.0``.
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         ``x / (1 + |x|)``, in the dtype of ``x`` (float64 for integers).
@@ -85,6 +83,7 @@ def softsign(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike 
     return _apply("softsign", x, out=out, where=where)
 
 
+@fill
 def softsign_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Derivative of :func:`softsign`.
 
@@ -97,15 +96,11 @@ def softsign_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: Array
     which keeps every digit for large :math:`|x|`, where the autograd of
     ``x / (1 + |x|)`` cancels to nothing.
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         ``1 / (1 + |x|)**2``, in the dtype of ``x`` (float64 for integers).
@@ -122,6 +117,7 @@ def softsign_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: Array
 # --- softplus
 
 
+@fill
 def softplus(
     x: ArrayLike,
     beta: ArrayLike = 1.0,
@@ -155,13 +151,9 @@ def softplus(
             :math:`e^{-\text{threshold}}/\beta`; use it only for parity.
             Below the cut the result stays correctly rounded and PyTorch's
             is not, so the two can still differ in the last bit there.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Returns:
         Softplus of ``x``, in the dtype of ``x`` (float64 for integers).
@@ -183,6 +175,7 @@ def softplus(
     return _apply("softplus", x, beta, threshold, out=out, where=where)
 
 
+@fill
 def softplus_grad(
     x: ArrayLike,
     beta: ArrayLike = 1.0,
@@ -203,13 +196,9 @@ def softplus_grad(
         beta: as in :func:`softplus`.
         threshold: as in :func:`softplus`; where ``beta * x > threshold`` the
             derivative is 1, the slope of PyTorch's linear branch.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Returns:
         ``sigmoid(beta * x)``, in the dtype of ``x`` (float64 for integers).
@@ -227,6 +216,7 @@ def softplus_grad(
     return _apply("softplus_grad", x, beta, threshold, out=out, where=where)
 
 
+@fill
 def softplus_inverse(
     y: ArrayLike,
     beta: ArrayLike = 1.0,
@@ -253,13 +243,9 @@ def softplus_inverse(
     Args:
         y: input array-like, values of softplus.
         beta: as in :func:`softplus`.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Returns:
         The inverse softplus of ``y``, in the dtype of ``y`` (float64 for
@@ -283,6 +269,7 @@ def softplus_inverse(
 # --- sigmoid
 
 
+@fill
 def sigmoid(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""The logistic sigmoid, the derivative of :func:`softplus`.
 
@@ -294,15 +281,11 @@ def sigmoid(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike =
     :math:`e^{x}/(1+e^{x})` for negative :math:`x`, so tiny results keep
     their digits.  The range is :math:`(0, 1)`.
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         ``1 / (1 + exp(-x))``, in the dtype of ``x`` (float64 for integers).
@@ -319,6 +302,7 @@ def sigmoid(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike =
 # --- the comparison functions
 
 
+@fill
 def relu(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Rectified linear unit, the baseline softplus smooths.
 
@@ -326,15 +310,11 @@ def relu(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = Tr
 
         \operatorname{relu}(x) = \max(x, 0)
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         ``max(x, 0)``, in the dtype of ``x`` (float64 for integers); NaN stays NaN.
@@ -349,6 +329,7 @@ def relu(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = Tr
     return np.maximum(arr, dtype.type(0), out=out, where=where, dtype=dtype)
 
 
+@fill
 def relu_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Derivative of :func:`relu`, taken as 0 at 0 (PyTorch's convention).
 
@@ -356,15 +337,11 @@ def relu_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike
 
         \operatorname{relu}'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         1 where ``x > 0``, else 0, in the dtype of ``x`` (float64 for
@@ -391,6 +368,7 @@ def relu_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike
     return y if out is not None or y.ndim else y[()]
 
 
+@fill
 def tanh(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Hyperbolic tangent, the function softsign is compared with.
 
@@ -398,15 +376,11 @@ def tanh(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = Tr
 
         \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         ``tanh(x)``, in the dtype of ``x`` (float64 for integers).
@@ -419,6 +393,7 @@ def tanh(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = Tr
     return _apply("tanh", x, out=out, where=where)
 
 
+@fill
 def tanh_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike = True) -> Any:
     r"""Derivative of :func:`tanh`.
 
@@ -429,15 +404,11 @@ def tanh_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike
     The right-hand form is the one evaluated: :math:`1 - \tanh^2` cancels to
     0 in the tails, where the derivative is tiny but not zero.
 
-    Shape:
-        Input: any shape.  Output: the same shape.
+    $SHAPE
 
     Args:
         x: input array-like.
-        out: an array of the result's shape and dtype to write the result
-            into, as in NumPy's ufuncs; it is returned.
-        where: a boolean array-like; where False, ``out`` keeps its value
-            (without ``out``, those elements are left uninitialised).
+        $OUT_WHERE
 
     Returns:
         ``1 - tanh(x)**2``, in the dtype of ``x`` (float64 for integers).

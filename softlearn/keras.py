@@ -90,8 +90,9 @@ from typing import Any
 import keras
 from keras import ops
 
-from softlearn._arrays import check_beta
+from softlearn._checks import check_beta
 from softlearn._definitions import DEFINITIONS, Formula
+from softlearn._docstrings import fill
 from softlearn._formulas import namespace, two_product_error
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
@@ -111,7 +112,7 @@ ULPS = {
 
 #: The dtype the formulas run in, whatever the input's: 29 bits more than
 #: float32's significand, so one rounding to float32 or narrower is all that shows.
-WORK = "float64"
+WORKING_DTYPE = "float64"
 
 
 def _product_error(a: Any, b: float, p: Any) -> Any:
@@ -136,7 +137,7 @@ def _evaluate(formula: Formula, beta: float, x: Any) -> Any:
     """``formula`` at ``x``, computed in float64 and rounded once to ``x``'s dtype."""
     dtype = keras.backend.standardize_dtype(x.dtype)
     with _working_precision():
-        y = formula(ops.cast(x, WORK), beta, XP)
+        y = formula(ops.cast(x, WORKING_DTYPE), beta, XP)
         return ops.cast(y, dtype)
 
 
@@ -224,6 +225,7 @@ def _check_beta(beta: Any) -> float:
 
 
 @keras.saving.register_keras_serializable(package="softlearn", name="softsign")
+@fill
 def softsign(x: Any) -> Any:
     r"""Softsign activation, :math:`x / (1 + |x|)`, with an analytic gradient.
 
@@ -237,15 +239,7 @@ def softsign(x: Any) -> Any:
     gradient keeps its digits for large :math:`|x|`.  Called on a symbolic
     ``keras.Input`` (the functional API), it adds a :class:`Softsign` layer.
 
-    Args:
-        x: a floating-point tensor of any shape (or anything
-            ``keras.ops.convert_to_tensor`` takes).
-
-    Returns:
-        A tensor of the same shape and dtype.
-
-    Raises:
-        TypeError: if ``x`` is not floating-point.
+    $KERAS_TENSOR
 
     Example:
         >>> import keras
@@ -260,6 +254,7 @@ def softsign(x: Any) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="softlearn", name="softplus")
+@fill
 def softplus(x: Any) -> Any:
     r"""Softplus activation, :math:`\log(1 + e^{x})`, with an analytic gradient.
 
@@ -272,15 +267,7 @@ def softplus(x: Any) -> Any:
     for a ``beta`` other than 1, use the :class:`Softplus` layer.  Called on a
     symbolic ``keras.Input`` (the functional API), it adds such a layer.
 
-    Args:
-        x: a floating-point tensor of any shape (or anything
-            ``keras.ops.convert_to_tensor`` takes).
-
-    Returns:
-        A tensor of the same shape and dtype.
-
-    Raises:
-        TypeError: if ``x`` is not floating-point.
+    $KERAS_TENSOR
 
     Example:
         >>> import tensorflow as tf
@@ -299,6 +286,7 @@ def softplus(x: Any) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="softlearn")
+@fill
 class Softsign(keras.layers.Layer):  # type: ignore[misc]
     r"""Applies Softsign element-wise: :math:`\text{Softsign}(x) = x / (1 + |x|)`.
 
@@ -309,9 +297,7 @@ class Softsign(keras.layers.Layer):  # type: ignore[misc]
     Args:
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 
-    Shape:
-        - Input: any shape.
-        - Output: the same shape as the input.
+    $KERAS_SHAPE
 
     Example:
         >>> import keras
@@ -329,6 +315,7 @@ class Softsign(keras.layers.Layer):  # type: ignore[misc]
 
 
 @keras.saving.register_keras_serializable(package="softlearn")
+@fill
 class Softplus(keras.layers.Layer):  # type: ignore[misc]
     r"""Applies Softplus element-wise, with sharpness ``beta``.
 
@@ -345,9 +332,7 @@ class Softplus(keras.layers.Layer):  # type: ignore[misc]
             the curve more tightly around the ReLU kink.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 
-    Shape:
-        - Input: any shape.
-        - Output: the same shape as the input.
+    $KERAS_SHAPE
 
     Raises:
         ValueError: if ``beta`` is not finite and positive.

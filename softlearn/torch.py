@@ -61,8 +61,9 @@ import torch
 from torch import nn
 
 from softlearn import functions as sl
-from softlearn._arrays import check_beta, check_threshold
+from softlearn._checks import check_beta, check_threshold
 from softlearn._definitions import DEFINITIONS, Definition
+from softlearn._docstrings import fill
 from softlearn._formulas import namespace, two_product_error
 
 __all__ = ["Softplus", "Softsign", "softplus", "softsign"]
@@ -234,8 +235,8 @@ class _Ops:
         self.value = _operator(d.kernel, getattr(sl, d.kernel), d.value, "x", d.has_beta)
         self.grad = _operator(d.grad_kernel, getattr(sl, d.grad_kernel), d.grad, 1, d.has_beta)
         self.grad2 = d.grad2
-        self.value.register_autograd(self._chain(self.grad), setup_context=_save_x)
-        self.grad.register_autograd(self._chain(self._second), setup_context=_save_x)
+        self.value.register_autograd(_backward(self.grad), setup_context=_save_x)
+        self.grad.register_autograd(_backward(self._second), setup_context=_save_x)
         # Dynamo traces the OpOverloads, not the CustomOpDef objects.
         ops = torch.ops.softlearn
         value = getattr(ops, d.kernel).default
@@ -245,13 +246,30 @@ class _Ops:
     def _second(self, x: torch.Tensor, *params: Any) -> torch.Tensor:
         return on_device(self.grad2, 0, x, *params)
 
-    @staticmethod
-    def _chain(derivative: Callable[..., torch.Tensor]) -> Any:
-        def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            (x,) = ctx.saved_tensors
-            return (_times(grad, derivative(x, *ctx.params)), *(None for _ in ctx.params))
 
-        return backward
+def _save_x(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+    ctx.save_for_backward(inputs[0])
+    ctx.params = inputs[1:]
+
+
+def _at_x(ctx: Any, derivative: Callable[..., torch.Tensor]) -> torch.Tensor:
+    """``derivative`` at the saved input, with the saved parameters."""
+    (x,) = ctx.saved_tensors
+    return derivative(x, *ctx.params)
+
+
+def _backward(derivative: Callable[..., torch.Tensor]) -> Any:
+    """The backward formula of an operator whose derivative is ``derivative``.
+
+    One function for both autograd paths: the operators' own
+    (``register_autograd``) and the ``autograd.Function`` classes.  The
+    parameters ``beta`` and ``threshold`` get no gradient.
+    """
+
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        return (_times(grad, _at_x(ctx, derivative)), *(None for _ in ctx.params))
+
+    return backward
 
 
 def _times(g: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
@@ -272,11 +290,6 @@ def _times(g: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
     return d.mul_(g)
 
 
-def _save_x(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-    ctx.save_for_backward(inputs[0])
-    ctx.params = inputs[1:]
-
-
 def _functions(value: Any, grad: Any, second: Callable[..., torch.Tensor]) -> Any:
     """The public function of ``value``, with its derivative ``grad``, for every transform.
 
@@ -288,23 +301,17 @@ def _functions(value: Any, grad: Any, second: Callable[..., torch.Tensor]) -> An
 
     def make(op: Any, derivative: Callable[..., torch.Tensor]) -> Any:
         def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-            ctx.save_for_backward(inputs[0])
+            _save_x(ctx, inputs, output)
             ctx.save_for_forward(inputs[0])
-            ctx.params = inputs[1:]
-
-        def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-            (x,) = ctx.saved_tensors
-            return (_times(g, derivative(x, *ctx.params)), *(None for _ in ctx.params))
 
         def jvp(ctx: Any, t: torch.Tensor, *_: Any) -> torch.Tensor:
-            (x,) = ctx.saved_tensors
-            return t * derivative(x, *ctx.params)
+            return t * _at_x(ctx, derivative)
 
         body = {
             "generate_vmap_rule": True,
             "forward": staticmethod(lambda x, *params: op(x, *params)),
             "setup_context": staticmethod(setup_context),
-            "backward": staticmethod(backward),
+            "backward": staticmethod(_backward(derivative)),
             "jvp": staticmethod(jvp),
         }
         return type(str(op), (torch.autograd.Function,), body)
@@ -404,6 +411,7 @@ def softplus(x: torch.Tensor, beta: float = 1.0, threshold: float | None = None)
     return out
 
 
+@fill
 class Softsign(nn.Module):
     r"""Applies Softsign element-wise: :math:`\text{Softsign}(x) = x / (1 + |x|)`.
 
@@ -411,9 +419,7 @@ class Softsign(nn.Module):
     CPU, whose gradient :math:`1/(1+|x|)^2` stays accurate for large
     :math:`|x|`, where PyTorch's autograd gradient cancels.
 
-    Shape:
-        - Input: :math:`(*)`, any number of dimensions.
-        - Output: :math:`(*)`, the same shape as the input.
+    $TORCH_SHAPE
 
     Example:
         >>> import torch
@@ -430,6 +436,7 @@ class Softsign(nn.Module):
         return softsign(x)
 
 
+@fill
 class Softplus(nn.Module):
     r"""Applies Softplus element-wise.
 
@@ -452,9 +459,7 @@ class Softplus(nn.Module):
         threshold: ``None`` (default) for the function itself, or a number for
             PyTorch's linear cut-off above ``beta * x > threshold``.
 
-    Shape:
-        - Input: :math:`(*)`, any number of dimensions.
-        - Output: :math:`(*)`, the same shape as the input.
+    $TORCH_SHAPE
 
     Example:
         >>> import torch

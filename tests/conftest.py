@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 
 import softlearn.functions
 from softlearn import _native
-from softlearn.benchmarks.rounding import paths
+from softlearn._verify import paths
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,7 @@ def build_book(source: Path, out: Path, *flags: str, env: dict[str, str] | None 
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run softlearn's functions through one compiled build, or through the NumPy path.
 
-    Every build this CPU runs, and the NumPy path (``softlearn.benchmarks.rounding.paths``).
+    Every build this CPU runs, and the NumPy path (``softlearn._verify.paths``).
     """
     name: str = request.param
     module = None if name == "numpy" else importlib.import_module(_native.BUILDS[name])

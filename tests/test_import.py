@@ -81,6 +81,36 @@ def test_framework_modules_load_on_first_use() -> None:
     assert "no attribute 'nope'" in out.stdout
 
 
+FRAMEWORKS_LOADED = """
+import sys
+{}
+print(sorted(m for m in ("torch", "tensorflow", "jax", "keras") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import softlearn.benchmarks, softlearn.benchmarks.rounding, softlearn._verify",
+        # conftest and the accuracy tests, as pytest collects them
+        "import pytest; assert pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider',"
+        " 'tests/test_accuracy.py']) == 0",
+    ],
+    ids=["benchmarks", "accuracy tests"],
+)
+def test_verification_loads_no_framework(code: str) -> None:
+    """The check of correct rounding and the core's tests do without PyTorch and TensorFlow."""
+    out = subprocess.run(
+        [sys.executable, "-c", FRAMEWORKS_LOADED.format(code)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_dir_lists_the_public_api_only() -> None:
     import softlearn
 

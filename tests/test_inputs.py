@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import softlearn as sl
-from softlearn._arrays import CHUNK
+from softlearn._numpy_path import CHUNK
 
 UNARY = [
     sl.softsign,

@@ -22,7 +22,7 @@ import softlearn._exact
 from softlearn import _native
 from softlearn import reference as ref
 from softlearn._kernel_table import KERNELS, reference
-from softlearn.benchmarks.rounding import FUNCTIONS, compare_paths, compute, paths
+from softlearn._verify import FUNCTIONS, compare_paths, compute, paths
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -228,7 +228,8 @@ def test_the_hard_cases_on_every_path():
     import json
 
     from softlearn._exact import correctly_rounded
-    from softlearn.benchmarks.rounding import HARD_CASES, same_bits
+    from softlearn._verify import same_bits
+    from softlearn.benchmarks.rounding import HARD_CASES
 
     cases = json.loads(HARD_CASES.read_text())
     assert set(cases) == set(FUNCTIONS)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import softlearn as sl
-from softlearn._arrays import CHUNK
 from softlearn._kernel_table import KERNELS
+from softlearn._numpy_path import CHUNK
 
 N = 2_000_000
 CALLS = {

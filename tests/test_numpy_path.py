@@ -128,7 +128,7 @@ def test_without_a_wide_long_double_float64_takes_the_second_tier(name, monkeypa
     beta = 0.37 if has_beta(name) else 1.0
     args = (beta,) if has_beta(name) else ()
     wide = numpy_path.evaluate(name, x, np.dtype(np.float64), *args)
-    monkeypatch.setitem(numpy_path.WORK, np.dtype(np.float64), np.dtype(np.float64))
+    monkeypatch.setitem(numpy_path.WORKING_DTYPES, np.dtype(np.float64), np.dtype(np.float64))
     calls = []
     monkeypatch.setattr(
         numpy_path, "correctly_rounded", lambda *a: calls.append(a) or correctly_rounded(*a)

@@ -158,7 +158,9 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        import softlearn.benchmarks  # noqa: F401  # one thread for torch and TensorFlow, unless --threads
+        from softlearn.benchmarks import frameworks
+
+        frameworks.threads_from_environment()
 
         rows = pytorch_cases() if args.child == "pytorch" else keras_cases(args.child)
         print(json.dumps(rows))

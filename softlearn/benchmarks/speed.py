@@ -55,6 +55,10 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+
+from softlearn.benchmarks import frameworks  # first: it sets TensorFlow's log level
+
+# isort: split
 import tensorflow as tf
 import torch
 import torch.nn.functional as F
@@ -400,6 +404,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(subprocess.run(cmd, env=env, check=False).returncode)
     from softlearn._native import kernels
 
+    frameworks.threads_from_environment()
     who = "the frameworks on their default threads" if threads else "one thread"
     module = kernels()
     build = module.__name__ if module else "the NumPy path (no compiled kernels)"
