@@ -3,8 +3,8 @@ r"""Each activation described once: formulas, kernels, LaTeX and range.
 A :class:`Definition` is everything softlearn knows about one activation.
 Every other module reads it from :data:`DEFINITIONS`:
 
-- ``softlearn.functions`` runs :attr:`~Definition.kernel` and
-  :attr:`~Definition.grad_kernel`, the correctly rounded functions, whose
+- ``softlearn.functions`` has :attr:`~Definition.function` and
+  :attr:`~Definition.grad_function`, the correctly rounded functions, whose
   records (parameters, formulas for the NumPy and exact paths, limits) are in
   ``softlearn/_kernel_table.py``;
 - ``softlearn.torch`` registers the kernels as PyTorch operators for the CPU
@@ -37,9 +37,9 @@ class Definition(NamedTuple):
     grad: Formula
     grad2: Formula
     grad3: Formula
-    kernel: str | None
+    function: str
     """The softlearn.functions function that computes the value, correctly rounded."""
-    grad_kernel: str | None
+    grad_function: str
     """The one that computes the first derivative."""
     has_beta: bool
     """Whether the function takes ``beta`` and ``threshold`` (PyTorch's Softplus parameters)."""
@@ -57,56 +57,56 @@ def _zero(x: Any, beta: Any, xp: Any) -> Any:
 
 _ALL = (
     Definition(
-        "softsign",
-        lambda x, b, xp: f.softsign(x, xp),
-        lambda x, b, xp: f.softsign_grad(x, xp),
-        lambda x, b, xp: f.softsign_grad2(x, xp),
-        lambda x, b, xp: f.softsign_grad3(x, xp),
-        "softsign",
-        "softsign_grad",
-        False,
-        r"\frac{x}{1 + |x|}",
-        r"\frac{1}{(1 + |x|)^2}",
-        (-1.0, 1.0),
+        name="softsign",
+        value=lambda x, b, xp: f.softsign(x, xp),
+        grad=lambda x, b, xp: f.softsign_grad(x, xp),
+        grad2=lambda x, b, xp: f.softsign_grad2(x, xp),
+        grad3=lambda x, b, xp: f.softsign_grad3(x, xp),
+        function="softsign",
+        grad_function="softsign_grad",
+        has_beta=False,
+        latex=r"\frac{x}{1 + |x|}",
+        grad_latex=r"\frac{1}{(1 + |x|)^2}",
+        range=(-1.0, 1.0),
     ),
     Definition(
-        "softplus",
-        f.softplus,
-        f.sigmoid,
-        f.softplus_grad2,
-        f.softplus_grad3,
-        "softplus",
-        "softplus_grad",
-        True,
-        r"\log\left(1 + e^{x}\right)",
-        r"\frac{1}{1 + e^{-x}}",
-        (0.0, float("inf")),
+        name="softplus",
+        value=f.softplus,
+        grad=f.sigmoid,
+        grad2=f.softplus_grad2,
+        grad3=f.softplus_grad3,
+        function="softplus",
+        grad_function="softplus_grad",
+        has_beta=True,
+        latex=r"\log\left(1 + e^{x}\right)",
+        grad_latex=r"\frac{1}{1 + e^{-x}}",
+        range=(0.0, float("inf")),
     ),
     Definition(
-        "relu",
-        lambda x, b, xp: xp.relu(x),
-        lambda x, b, xp: f.relu_grad(x, xp),
-        _zero,
-        _zero,
-        "relu",
-        "relu_grad",
-        False,
-        r"\max(x, 0)",
-        r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
-        (0.0, float("inf")),
+        name="relu",
+        value=lambda x, b, xp: xp.relu(x),
+        grad=lambda x, b, xp: f.relu_grad(x, xp),
+        grad2=_zero,
+        grad3=_zero,
+        function="relu",
+        grad_function="relu_grad",
+        has_beta=False,
+        latex=r"\max(x, 0)",
+        grad_latex=r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
+        range=(0.0, float("inf")),
     ),
     Definition(
-        "tanh",
-        lambda x, b, xp: xp.tanh(x),
-        lambda x, b, xp: f.tanh_grad(x, xp),
-        lambda x, b, xp: f.tanh_grad2(x, xp),
-        lambda x, b, xp: f.tanh_grad3(x, xp),
-        "tanh",
-        "tanh_grad",
-        False,
-        r"\tanh x",
-        r"1 - \tanh^2 x",
-        (-1.0, 1.0),
+        name="tanh",
+        value=lambda x, b, xp: xp.tanh(x),
+        grad=lambda x, b, xp: f.tanh_grad(x, xp),
+        grad2=lambda x, b, xp: f.tanh_grad2(x, xp),
+        grad3=lambda x, b, xp: f.tanh_grad3(x, xp),
+        function="tanh",
+        grad_function="tanh_grad",
+        has_beta=False,
+        latex=r"\tanh x",
+        grad_latex=r"1 - \tanh^2 x",
+        range=(-1.0, 1.0),
     ),
 )
 
@@ -114,7 +114,6 @@ _ALL = (
 DEFINITIONS = MappingProxyType({d.name: d for d in _ALL})
 
 
-def kernel_names(*names: str) -> tuple[str, ...]:
+def function_names(*names: str) -> tuple[str, ...]:
     """The softlearn.functions names of the value and the derivative of each activation."""
-    pairs = ((DEFINITIONS[n].kernel, DEFINITIONS[n].grad_kernel) for n in names)
-    return tuple(k for pair in pairs for k in pair if k is not None)
+    return tuple(f for n in names for f in (DEFINITIONS[n].function, DEFINITIONS[n].grad_function))

@@ -7,9 +7,10 @@
  * infinities, results that round to 0 or to +-1) are chosen with selects and
  * given err = 0 where the approximation is the exact answer's rounding.
  *
- * beta and threshold reach these functions already checked (beta finite and
- * > 0); a beta outside [2**-360, 2**500] sends every input to the exact
- * path, which keeps the products below from overflowing or underflowing.
+ * beta reaches these functions already checked (finite and > 0: softlearn's
+ * Python functions check it; the loops apply the threshold); a beta outside
+ * [2**-360, 2**500] sends every input to the exact path, which keeps the
+ * products below from overflowing or underflowing.
  */
 #ifndef SOFTLEARN_FUNCTIONS_H
 #define SOFTLEARN_FUNCTIONS_H
@@ -27,9 +28,7 @@
  * Below 2**-967 the low part would lose bits to the subnormal range, so
  * those go to the exact path; below 2**-1076 the result rounds to 0. */
 INLINE approx_dd scaled_dd(dd q, int64_t m, double rel) {
-    int64_t bits;
-    memcpy(&bits, &q.hi, sizeof bits);
-    int64_t e = ((bits >> 52) & 0x7ff) - 1023 + m; /* 2**e <= |q 2**m| < 2**(e+1) */
+    int64_t e = exponent_of(q.hi) + m; /* 2**e <= |q 2**m| < 2**(e+1) */
     approx_dd r = {scale(q.hi, m), scale(q.lo, m), fabs(scale(q.hi, m)) * rel};
     r = e < -967 ? UNDECIDED_DD : r;
     return e < -1077 ? EXACT_DD(0.0) : r;

@@ -9,7 +9,7 @@ UNARY(tanh_grad)
 #define NAME softsign
 #define K softsign1
 #define NPARAM 0
-#define CUT 0.0
+#define CUT(x) 0.0
 #define T1F t1f_softsign
 #define T1D t1d_softsign
 #include "_loops.h"
@@ -17,7 +17,7 @@ UNARY(tanh_grad)
 #define NAME softsign_grad
 #define K softsign_grad1
 #define NPARAM 0
-#define CUT 0.0
+#define CUT(x) 0.0
 #define T1F t1f_softsign_grad
 #define T1D t1d_softsign_grad
 #include "_loops.h"
@@ -25,7 +25,7 @@ UNARY(tanh_grad)
 #define NAME softplus
 #define K softplus
 #define NPARAM 2
-#define CUT x
+#define CUT(x) (x)
 #define T1F t1f_softplus
 #define T1D t1d_softplus
 #define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
@@ -36,7 +36,7 @@ UNARY(tanh_grad)
 #define NAME softplus_grad
 #define K sigmoid
 #define NPARAM 2
-#define CUT 1.0
+#define CUT(x) 1.0
 #define T1F t1f_sigmoid
 #define T1D t1d_sigmoid
 #define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
@@ -47,7 +47,7 @@ UNARY(tanh_grad)
 #define NAME softplus_inverse
 #define K softplus_inverse
 #define NPARAM 1
-#define CUT 0.0
+#define CUT(x) 0.0
 #define T1F t1f_softplus_inverse
 #define T1D t1d_softplus_inverse
 #define T1_BETA(b) ((b) >= 0x1p-20 && (b) <= 0x1p20)
@@ -56,7 +56,7 @@ UNARY(tanh_grad)
 #define NAME tanh
 #define K tanh1
 #define NPARAM 0
-#define CUT 0.0
+#define CUT(x) 0.0
 #define T1F t1f_tanh
 #define T1D t1d_tanh
 #include "_loops.h"
@@ -64,7 +64,7 @@ UNARY(tanh_grad)
 #define NAME tanh_grad
 #define K tanh_grad1
 #define NPARAM 0
-#define CUT 0.0
+#define CUT(x) 0.0
 #define T1F t1f_tanh_grad
 #define T1D t1d_tanh_grad
 #include "_loops.h"
@@ -77,4 +77,4 @@ UNARY(tanh_grad)
     X(softplus_grad, 2, sigmoid, "softplus_grad(x, beta, threshold) = 1 / (1 + e**(-beta x)), 1 where beta x > threshold") \
     X(softplus_inverse, 1, softplus_inverse, "softplus_inverse(y, beta) = log(e**(beta y) - 1) / beta, correctly rounded") \
     X(tanh, 0, tanh1, "tanh(x), correctly rounded") \
-    X(tanh_grad, 0, tanh_grad1, "tanh_grad(x) = 1 - tanh(x)**2, correctly rounded") \
+    X(tanh_grad, 0, tanh_grad1, "tanh_grad(x) = 1 - tanh(x)**2, correctly rounded")

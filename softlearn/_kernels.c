@@ -16,10 +16,11 @@
  * (_loops.h) and the X-macro KERNELS, from which this file registers them.
  *
  * setup.py builds this file three times: softlearn._kernels for any CPU, and
- * on x86-64 softlearn._kernels_avx2 (-mavx2 -mfma, KERNELS_AVX2) and
- * softlearn._kernels_avx512 (KERNELS_AVX512), which refuse to import on a CPU
- * without those instructions.  All three give the same bits: each result is
- * the correctly rounded one.  softlearn/_native.py chooses.
+ * on x86-64 (not Windows) softlearn._kernels_avx2 (-march=x86-64-v3: AVX2 and
+ * FMA; KERNELS_AVX2) and softlearn._kernels_avx512 (-march=x86-64-v4;
+ * KERNELS_AVX512), which refuse to import on a CPU below their level.  All
+ * three give the same bits: each result is the correctly rounded one.
+ * softlearn/_native.py chooses.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -103,8 +104,8 @@ INLINE int decided16(double y, double err) {
     return err == 0 || (err > 0 && double_to_half(y - e) == double_to_half(y + e));
 }
 
-/* The float32/float16 tests on a double-double: its rounding to double is
- * within 2**-53 of it, inside the widening above. */
+/* The float32/float16 tests on a double-double: its rounding to double, y,
+ * is within 2**-53 |y| of it, which the bound takes in (2**-52 |y|). */
 INLINE approx_d narrow(approx_dd a) {
     double y = a.hi + a.lo;
     return (approx_d){y, a.err < 0 ? -1.0 : a.err + fabs(y) * 0x1p-52};
@@ -138,8 +139,9 @@ static double exact(const char *name, double x, double beta, const char *kind) {
 
 /* ---------------------------------------------------------------- loops */
 
+/* A block of n elements as doubles; kind 'd' (float64) or 'f' (float32).  The
+ * float16 loop converts one element at a time and does not come here. */
 INLINE void load(double *dst, const char *src, npy_intp step, int n, int kind) {
-    /* kind: 'd' double, 'f' float, 'e' half */
     if (kind == 'd' && step == sizeof(double)) {
         memcpy(dst, src, n * sizeof(double));
         return;
@@ -150,8 +152,7 @@ INLINE void load(double *dst, const char *src, npy_intp step, int n, int kind) {
     }
     for (int i = 0; i < n; i++, src += step) {
         if (kind == 'd') dst[i] = *(const double *)src;
-        else if (kind == 'f') dst[i] = *(const float *)src;
-        else dst[i] = half_to_double(*(const uint16_t *)src);
+        else dst[i] = *(const float *)src;
     }
 }
 
@@ -177,16 +178,16 @@ INLINE int any_set(const unsigned char *flags, int n) {
     return any != 0;
 }
 
-INLINE void load_param(double *dst, const char *src, npy_intp step, int n, double dflt,
-                              int present) {
-    if (!present) {
-        for (int i = 0; i < n; i++) dst[i] = dflt;
-    } else if (step == 0) {
-        double v = *(const double *)src;
-        for (int i = 0; i < n; i++) dst[i] = v;
-    } else {
-        load(dst, src, step, n, 'd');
-    }
+/* A parameter's block: its value repeated, for a function without it (the
+ * fast paths take beta and threshold all the same) or a scalar one. */
+INLINE void fill_param(double *dst, int n, double v) {
+    for (int i = 0; i < n; i++) dst[i] = v;
+}
+
+/* A parameter's block from its array; step 0 is a scalar, read once. */
+INLINE void load_param(double *dst, const char *src, npy_intp step, int n) {
+    if (step == 0) fill_param(dst, n, *(const double *)src);
+    else load(dst, src, step, n, 'd');
 }
 
 /* PyTorch's cut: beta x > threshold, computed in the tensor's dtype (float32
@@ -222,9 +223,9 @@ static char types_3[] = {NPY_HALF, NPY_DOUBLE, NPY_DOUBLE, NPY_HALF, NPY_FLOAT, 
 /* by the number of parameters after x */
 static char *types[] = {types_1, types_2, types_3};
 
-static int add_ufunc(PyObject *m, const char *name, PyUFuncGenericFunction *loops, char *types,
+static int add_ufunc(PyObject *m, const char *name, PyUFuncGenericFunction *loops, char *sig,
                      int nin, const char *doc) {
-    PyObject *f = PyUFunc_FromFuncAndData(loops, no_data, types, 3, nin, 1, PyUFunc_None, name, doc, 0);
+    PyObject *f = PyUFunc_FromFuncAndData(loops, no_data, sig, 3, nin, 1, PyUFunc_None, name, doc, 0);
     if (f == NULL) return -1;
     if (PyModule_AddObject(m, name, f) < 0) {
         Py_DECREF(f);

@@ -1,10 +1,12 @@
 /* softlearn/_loops.h: the three loops of one ufunc, included once per function
- * by _kernels.c with NAME (the ufunc), K (its fast paths K_dd and K_d),
- * NPARAM (0: x; 1: x, beta; 2: x, beta, threshold) and CUT (the result where
- * the threshold cuts: x or 1) defined, and in the vector builds T1F and T1D
- * (the first tiers of _tier1.h for float32 and float64 results, taking a
- * register and beta) for the functions that have them, with T1_BETA(b) (the
- * betas they accept), CUT_VF(v) and CUT_VD(v) (CUT for a register).
+ * by _kernel_list.h with NAME (the ufunc), K (its fast paths K_dd and K_d),
+ * NPARAM (0: x; 1: x, beta; 2: x, beta, threshold) and CUT(x) (the result
+ * where the threshold cuts: x or 1) defined, and for the vector builds T1F
+ * and T1D (the first tiers of _tier1.h for float32 and float64 results,
+ * taking a register and beta), with T1_BETA(b) (the betas they accept) for
+ * the functions with beta and CUT_VF(v) and CUT_VD(v) (CUT for a register)
+ * for those with a threshold.  Everything defined is undefined at the end,
+ * for the next function.
  *
  * float64 and float32, vector builds, contiguous x and y and scalar
  * parameters (the common case): one register at a time, the first tier
@@ -14,21 +16,6 @@
  * pass over the undecided ones.  float16: one element at a time (no speed
  * target; the conversions are scalar).
  */
-
-/* The scalar paths for one element: double, then double-double, then exact. */
-static double CAT(NAME, _one_f64)(double x, double b) {
-    approx_dd a = CAT(K, _dd)(x, b);
-    return decided64(a) ? a.hi + a.lo : exact(STR(NAME), x, b, "d");
-}
-
-static double CAT(NAME, _one_f32)(double x, double b) {
-    if (use_fast_path) {
-        approx_d s = CAT(K, _d)(x, b);
-        if (decided32(s.y, s.err)) return s.y;
-    }
-    approx_d a = narrow(CAT(K, _dd)(x, b));
-    return decided32(a.y, a.err) ? a.y : exact(STR(NAME), x, b, "f");
-}
 
 #if defined(VECTOR) && (defined(T1F) || defined(T1D))
 #ifndef T1_BETA
@@ -44,6 +31,17 @@ static double CAT(NAME, _one_f32)(double x, double b) {
 #endif
 
 #if defined(VECTOR) && defined(T1F)
+/* The scalar paths for one element the first tier left undecided: double,
+ * then double-double, then exact. */
+static double CAT(NAME, _one_f32)(double x, double b) {
+    if (use_fast_path) {
+        approx_d s = CAT(K, _d)(x, b);
+        if (decided32(s.y, s.err)) return s.y;
+    }
+    approx_d a = narrow(CAT(K, _dd)(x, b));
+    return decided32(a.y, a.err) ? a.y : exact(STR(NAME), x, b, "f");
+}
+
 /* The lanes of one register the first tier left undecided, one by one in
  * the scalar paths; kept out of line so that the vector loop keeps its
  * registers.  The inputs come from the register, not from x: y may be x. */
@@ -93,6 +91,12 @@ static NOINLINE void CAT(NAME, _vec_f32)(const float *x, float *y, npy_intp n, d
 #endif
 
 #if defined(VECTOR) && defined(T1D)
+/* As for float32, without the double path: double-double, then exact. */
+static double CAT(NAME, _one_f64)(double x, double b) {
+    approx_dd a = CAT(K, _dd)(x, b);
+    return decided64(a) ? a.hi + a.lo : exact(STR(NAME), x, b, "d");
+}
+
 static NOINLINE void CAT(NAME, _fix_f64)(vd v, double *y, unsigned bad, double b) {
     double xs[VD_N];
     vd_store(xs, v);
@@ -144,13 +148,13 @@ static void CAT(NAME, _f64)(char **args, npy_intp const *dims, npy_intp const *s
 #endif
     double xb[BLOCK], bb[BLOCK], tb[BLOCK], hb[BLOCK], lb[BLOCK], eb[BLOCK], yb[BLOCK];
     unsigned char bad[BLOCK];
-    load_param(bb, NULL, 0, BLOCK, 1.0, 0); /* the defaults, for the functions without */
-    load_param(tb, NULL, 0, BLOCK, INFINITY, 0);
+    fill_param(bb, BLOCK, 1.0); /* the defaults, for the functions without */
+    fill_param(tb, BLOCK, INFINITY);
     for (npy_intp i0 = 0; i0 < n; i0 += BLOCK) {
         int m = (int)(n - i0 < BLOCK ? n - i0 : BLOCK);
         load(xb, args[0] + i0 * steps[0], steps[0], m, 'd');
-        if (NPARAM >= 1) load_param(bb, args[1] + i0 * steps[1], steps[1], m, 1.0, 1);
-        if (NPARAM >= 2) load_param(tb, args[2] + i0 * steps[2], steps[2], m, INFINITY, 1);
+        if (NPARAM >= 1) load_param(bb, args[1] + i0 * steps[1], steps[1], m);
+        if (NPARAM >= 2) load_param(tb, args[2] + i0 * steps[2], steps[2], m);
         /* Two passes: the approximations, then the tests.  In one, GCC 12
          * merges selects on doubles with the integer test and gives up. */
         _Pragma("omp simd")
@@ -162,10 +166,8 @@ static void CAT(NAME, _f64)(char **args, npy_intp const *dims, npy_intp const *s
         }
         _Pragma("omp simd")
         for (int i = 0; i < m; i++) {
-            double x = xb[i];
-            (void)x;
-            int cut = (NPARAM == 2) & cut64(x, bb[i], tb[i]);
-            yb[i] = cut ? (CUT) : hb[i] + lb[i];
+            int cut = (NPARAM == 2) & cut64(xb[i], bb[i], tb[i]);
+            yb[i] = cut ? CUT(xb[i]) : hb[i] + lb[i];
             bad[i] = (!cut) & (!decided64((approx_dd){hb[i], lb[i], eb[i]}));
         }
         if (any_set(bad, m))
@@ -190,14 +192,14 @@ static void CAT(NAME, _f32)(char **args, npy_intp const *dims, npy_intp const *s
     double xb[BLOCK], bb[BLOCK], tb[BLOCK], eb[BLOCK], yb[BLOCK];
     unsigned char bad[BLOCK], cb[BLOCK];
     int fast = use_fast_path;
-    load_param(bb, NULL, 0, BLOCK, 1.0, 0);
-    load_param(tb, NULL, 0, BLOCK, INFINITY, 0);
+    fill_param(bb, BLOCK, 1.0);
+    fill_param(tb, BLOCK, INFINITY);
     memset(cb, 0, sizeof cb);
     for (npy_intp i0 = 0; i0 < n; i0 += BLOCK) {
         int m = (int)(n - i0 < BLOCK ? n - i0 : BLOCK);
         load(xb, args[0] + i0 * steps[0], steps[0], m, 'f');
-        if (NPARAM >= 1) load_param(bb, args[1] + i0 * steps[1], steps[1], m, 1.0, 1);
-        if (NPARAM >= 2) load_param(tb, args[2] + i0 * steps[2], steps[2], m, INFINITY, 1);
+        if (NPARAM >= 1) load_param(bb, args[1] + i0 * steps[1], steps[1], m);
+        if (NPARAM >= 2) load_param(tb, args[2] + i0 * steps[2], steps[2], m);
         _Pragma("omp simd")
         for (int i = 0; i < m; i++) {
             approx_d a = CAT(K, _d)(xb[i], bb[i]);
@@ -209,11 +211,9 @@ static void CAT(NAME, _f32)(char **args, npy_intp const *dims, npy_intp const *s
             for (int i = 0; i < m; i++) cb[i] = cut32(xb[i], bb[i], tb[i]);
         _Pragma("omp simd")
         for (int i = 0; i < m; i++) {
-            double x = xb[i];
-            (void)x;
             int cut = cb[i];
             bad[i] = (!cut) & (!(fast & decided32(yb[i], eb[i])));
-            yb[i] = cut ? (CUT) : yb[i];
+            yb[i] = cut ? CUT(xb[i]) : yb[i];
         }
         if (any_set(bad, m)) {
             for (int i = 0; i < m; i++) {
@@ -236,7 +236,7 @@ static void CAT(NAME, _f16)(char **args, npy_intp const *dims, npy_intp const *s
         if (NPARAM >= 2) t = *(double *)(args[2] + i * steps[2]);
         double y;
         if (NPARAM == 2 && cut32(x, b, t)) {
-            y = (CUT);
+            y = CUT(x);
         } else {
             approx_d a = CAT(K, _d)(x, b);
             if (!(use_fast_path && decided16(a.y, a.err))) {

@@ -1,10 +1,13 @@
-/* softlearn/_math.h: the fast paths of Ziv's strategy, with their error bounds.
+/* softlearn/_math.h: the arithmetic of the scalar fast paths (Ziv's strategy).
  *
- * Every function here returns an approximation and a bound on its error, never
- * a final result.  softlearn/_kernels.c rounds the approximation and applies
- * the rounding test: if every value within the bound rounds to the same float,
- * that float is the correctly rounded result.  Otherwise the input goes to a
- * more accurate path (the double-double one, then exact arithmetic in Python,
+ * The primitives here (error-free transformations, double-double operations,
+ * exp, log1p, log) return approximations only; the error bound of each is
+ * argued in the comment above it.  softlearn/_functions.h builds each
+ * function's approximation from them, attaches the bound those arguments
+ * give (approx_dd, approx_d), and softlearn/_kernels.c applies the rounding
+ * test: if every value within the bound rounds to the same float, that float
+ * is the correctly rounded result.  Otherwise the input goes to a more
+ * accurate path (the double-double one, then exact arithmetic in Python,
  * softlearn/_exact.py).  This is how CORE-MATH makes the C library's functions
  * correctly rounded (Sibidanov, Zimmermann and Glondu, "The CORE-MATH
  * project", ARITH 2022); the code here is our own.
@@ -18,10 +21,10 @@
  *
  * Conventions.  u = 2**-53 is the unit roundoff; "rel" is a relative error.
  * Each bound is stated where it is computed, with the argument, and
- * tests/test_bounds.py measures it against mpmath at the inputs where the
- * argument says it is largest.  An approximation with err < 0 means "not
- * decided here" (special ranges, such as results in the subnormal range
- * of float64, which go straight to the exact path).
+ * tests/test_bounds.py measures the functions' bounds against mpmath at the
+ * inputs where the arguments say they are largest.  An approximation with
+ * err < 0 means "not decided here" (special ranges, such as results in the
+ * subnormal range of float64, which go straight to the exact path).
  *
  * Rounding must be exactly as written: this file is compiled with
  * -ffp-contract=off (no implicit fma) and never with -ffast-math.
@@ -109,10 +112,7 @@ INLINE dd dd_mul(dd a, dd b) {
     return fast_two_sum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
 }
 
-/* Selects that feed a table index are made on the bits, as integers: GCC
- * (12) does not vectorise a gather whose index depends on a comparison of
- * doubles.  For a, c >= 0 (NaN with its sign bit clear counting as above
- * infinity) the order of the bits is the order of the values. */
+/* A double's bits as an integer and back (memcpy: the one portable way). */
 INLINE int64_t bits_of(double d) {
     int64_t b;
     memcpy(&b, &d, sizeof b);
@@ -127,10 +127,24 @@ INLINE double from_bits(int64_t b) {
 
 INLINE int is_nan(double x) { return (bits_of(x) & INT64_MAX) > INT64_C(0x7ff0000000000000); }
 
+/* The unbiased exponent field: E with 2**E <= |v| < 2**(E+1) for v normal. */
+INLINE int64_t exponent_of(double v) { return ((bits_of(v) >> 52) & 0x7ff) - 1023; }
+
 /* (double)k for |k| < 2**51, with integer arithmetic: AVX2 has no vector
  * conversion from int64. */
 INLINE double int_to_double(int64_t k) { return from_bits(k + INT64_C(0x4338000000000000)) - 0x1.8p52; }
 
+/* The integer kd - 0x1.8p52, for kd the sum of a value and 0x1.8p52 (the
+ * sum rounds the value to an integer k): for |k| < 2**51 the significand of
+ * kd holds 2**51 + k.  Integer arithmetic, as for int_to_double. */
+INLINE int64_t magic_to_int(double kd) {
+    return (bits_of(kd) & ((INT64_C(1) << 52) - 1)) - (INT64_C(1) << 51);
+}
+
+/* Selects that feed a table index are made on the bits, as integers: GCC
+ * (12) does not vectorise a gather whose index depends on a comparison of
+ * doubles.  For a, c >= 0 (NaN with its sign bit clear counting as above
+ * infinity) the order of the bits is the order of the values: a < c. */
 INLINE int64_t lt_pos(double a, double c) { return bits_of(a) < bits_of(c); }
 
 /* c ? a : b, for a condition c from lt_pos */
@@ -138,14 +152,14 @@ INLINE double sel(int64_t c, double a, double b) { return from_bits(c ? bits_of(
 
 INLINE double min_pos(double a, double c) { return sel(lt_pos(a, c), a, c); }
 
-INLINE double pow2(int64_t k) { /* 2**k for -1022 <= k <= 1023 */
-    uint64_t bits = ((uint64_t)k + 1023) << 52;
-    double d;
-    memcpy(&d, &bits, sizeof d);
-    return d;
-}
+/* 2**k for -1022 <= k <= 1023.  The shift is unsigned, so that another k
+ * (in lanes whose result is not used) gives garbage, not undefined behaviour. */
+INLINE double pow2(int64_t k) { return from_bits((int64_t)(((uint64_t)k + 1023) << 52)); }
 
-/* v 2**k for any k, flushed to 0 below 2**-1100: no NaN from 0 * inf */
+/* v 2**k for |k| <= 2000 (k beyond is taken as +-2000), as two products by
+ * normal powers of two, so that no 0 * inf makes a NaN.  Exact while v and
+ * the result are normal (the intermediate lies between them); a result in
+ * the subnormal range may be rounded twice. */
 INLINE double scale(double v, int64_t k) {
     int64_t k1 = k < -1000 ? -1000 : (k > 1000 ? 1000 : k);
     int64_t k2 = k - k1;
@@ -155,30 +169,32 @@ INLINE double scale(double v, int64_t k) {
 
 /* --- exp */
 
-/* The reduction shared by both precisions: z = k ln2/N - r... written as
- * e**z = 2**m 2**(j/N) e**r with k = m N + j, |r| <= ln2/(2N) (1 + 2**-30).
- * t = z - k LN2_N_1 is exact: k LN2_N_1 has at most 48 bits for |k| < 2**18
- * (|z| < 1e3), and when k != 0 it is within a factor 2 of z (Sterbenz). */
+/* The reduction shared by both precisions: k = round(z N/ln2), so that
+ * z = k ln2/N + r with |r| <= ln2/(2N) (1 + 2**-30) (the product z N/ln2 is
+ * rounded), and e**z = 2**m 2**(j/N) e**r with k = m N + j, 0 <= j < N.
+ * t = z - k LN2_N_1 is the first part of r, exact: k LN2_N_1 has at most 48
+ * bits for |k| < 2**18 (|z| < 1e3), and when k != 0 it is within a factor 2
+ * of z (Sterbenz).  The callers subtract k LN2_N_2 (and k LN2_N_3). */
 typedef struct {
     double k, t;
     int64_t j, m;
 } reduced;
 
 INLINE reduced reduce(double z) {
-    const double shift = 0x1.8p52; /* any z: the index is masked, m is garbage only where unused */
+    /* Any z gives a j inside the table (masked); m is garbage only in lanes
+     * whose result is not used. */
+    const double shift = 0x1.8p52;
     double kd = z * INV_LN2_N + shift;
     double k = kd - shift;
-    int64_t bits;
-    memcpy(&bits, &kd, sizeof bits);
-    int64_t ki = (bits & ((INT64_C(1) << 52) - 1)) - (INT64_C(1) << 51); /* k, signed */
-    return (reduced){k, z - k * LN2_N_1, ki & (EXP_N - 1), ki >> 7};
+    int64_t ki = magic_to_int(kd);
+    return (reduced){k, z - k * LN2_N_1, ki & (EXP_N - 1), ki >> EXP_LOG2_N};
 }
 
 /* e**(zh + zl) = (hi + lo) 2**m for -1e3 <= zh <= 1e3, |zl| <= 2**-40 |zh|
  * or |zl| <= 2**-60: rel < 2**-78.
  *
  * r = t - k LN2_N_2 - k LN2_N_3 as rh + rl: the product with LN2_N_2 exact
- * (two_prod), k LN2_N_3 < 2**-79 rounded (2**-132), |rl| < 2**-61.
+ * (two_prod), k LN2_N_3 < 2**-78.8 rounded (2**-132), |rl| < 2**-61.
  * e**r = 1 + rh + rh**2/2 + P + rl (1 + rh + rh**2/2):
  *   - P = rh**3 (1/6 + rh/24 + rh**2/120 + rh**3/720 + rh**4/5040) drops
  *     rh**8/8! e**|r| < 2**-83.5; |P| < 2**-28.2, computed with rel 2**-50.9,
@@ -237,19 +253,17 @@ INLINE scaled_d exp_d(double z) {
  * unused lanes too).  Then v = e - i/M is exact (Sterbenz: for i != 0, e and
  * i/M have one sign and are within a factor 2), |v| <= 1/(2M). */
 INLINE int64_t table_index(double e) {
-    double kd = e * LOG_M + 0x1.8p52;
-    int64_t bits;
-    memcpy(&bits, &kd, sizeof bits);
-    int64_t i = (bits & ((INT64_C(1) << 52) - 1)) - (INT64_C(1) << 51);
+    int64_t i = magic_to_int(e * LOG_M + 0x1.8p52);
     i = i < LOG_MIN ? LOG_MIN : i;
     return i > LOG_M ? LOG_M : i;
 }
 
 /* log(1 + e) for e = eh + el in [-1/2, 1], |el| <= 2u |eh|: rel < 2**-79.5.
  *
- * c = 1 + i/M with i = table_index(eh), v = eh - i/M exact, |v| <= 1/(2M).  log(1 + e) = log c + 2 atanh(t),
- * t = (v + el) / (2c + v + el), |t| < 2**-7.99 (c >= 1/2), u = t**2 < 2**-15.9;
- * the bounds below use 2**-14, which covers truncation to v < 1/M as well.
+ * c = 1 + i/M with i = table_index(eh), v = eh - i/M exact, |v| <= 1/(2M).
+ * log(1 + e) = log c + 2 atanh(t), t = (v + el) / (2c + v + el),
+ * |t| < 2**-7.99 (c >= 1/2), u = t**2 < 2**-15.9; the bounds below use
+ * u < 2**-14, which would hold for |v| up to 1/M.
  * 2 atanh t = 2t + 2t**3/3 + 2t u**2 (1/5 + u/7 + u**2/9 + u**3/11) drops
  * 2t u**6/13 < 2t 2**-87.7.  t: dd_div, 2**-101.  The cubic term in
  * double-double (2**-100); the rest, < 2t 2**-30.3, with rel 2**-50: 2**-80.3;
@@ -294,21 +308,17 @@ INLINE double log1p_d(double e) {
     return LOG_C_HI[i - LOG_MIN] + a;
 }
 
-/* The exponent E and significand M of v > 0 (normal), M in [3/4, 3/2). */
+/* v = 2**E M for v > 0 (normal), M in [3/4, 3/2), so that |log M| stays
+ * below log 1.5; returns M and sets *e = E. */
 INLINE double split_log(double v, int64_t *e) {
-    int64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int64_t ex = ((bits >> 52) & 0x7ff) - 1023;
-    bits = (bits & ((INT64_C(1) << 52) - 1)) | (INT64_C(1023) << 52);
-    double m;
-    memcpy(&m, &bits, sizeof m);
+    double m = from_bits((bits_of(v) & ((INT64_C(1) << 52) - 1)) | (INT64_C(1023) << 52));
     int64_t big = !lt_pos(m, 1.5);
-    *e = ex + big;
+    *e = exponent_of(v) + big;
     return sel(big, 0.5 * m, m);
 }
 
-/* log(v) for v = vh + vl > 0, vh normal: rel < 2**-79 where |log v| > 0.29,
- * which holds whenever E != 0 (|E ln2| >= 0.69 against |log M| <= 0.41);
+/* log(v) for v = vh + vl > 0, vh normal: rel < 2**-79 where |log v| > 0.287,
+ * which holds whenever E != 0 (|E ln2| >= 0.693 against |log M| < 0.406);
  * E = 0 is log1p_dd itself.  E ln2 is exact to 2**-140 (E LN2_1 exact). */
 INLINE dd log_dd(double vh, double vl) {
     int64_t e;

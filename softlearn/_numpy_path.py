@@ -29,7 +29,7 @@ import numpy as np
 
 from softlearn._double_double import decide
 from softlearn._exact import correctly_rounded
-from softlearn._formulas import NUMPY as XP
+from softlearn._formulas import NUMPY
 from softlearn._kernel_table import KERNELS
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def evaluate(
                 res, decided = decide(name, x, betas, dtype)
                 undecided = ~decided
             else:
-                approx = KERNELS[name].fast(x, bb, XP)
+                approx = KERNELS[name].fast(x, bb, NUMPY)
                 res, undecided = approx.astype(dtype), ~_decided(approx, dtype, name, x)
             if threshold is not None:
                 cut = above_threshold(x, dtype, bb, t)

@@ -12,57 +12,32 @@
 
 #include "_simd.h"
 
+/* The tables of _tables.h fill a vtab16 each, and _tier1_exp.h reads j from
+ * an index's low bits. */
+_Static_assert(V_N == 16, "the first tier's tables have 16 entries");
+
+/* The template's parameters; _tier1_rational.h undefines them at its end. */
 #define T vf
 #define M mf
-#define I vi
 #define OP(x) vf_##x
 #define MOP(x) mf_##x
-#define IOP(x) vi_##x
 #define SCALAR float
 #define UINT uint32_t
-#define SINT int32_t
 #define P 24
 #define GRAD_LIMIT 0x1p40f
 #define NAME(x) t1f_##x
 #include "_tier1_rational.h"
-#undef T
-#undef M
-#undef I
-#undef OP
-#undef MOP
-#undef IOP
-#undef SCALAR
-#undef UINT
-#undef SINT
-#undef P
-#undef GRAD_LIMIT
-#undef NAME
 
 #define T vd
 #define M md
-#define I vl
 #define OP(x) vd_##x
 #define MOP(x) md_##x
-#define IOP(x) vl_##x
 #define SCALAR double
 #define UINT uint64_t
-#define SINT int64_t
 #define P 53
 #define GRAD_LIMIT 0x1p400
 #define NAME(x) t1d_##x
 #include "_tier1_rational.h"
-#undef T
-#undef M
-#undef I
-#undef OP
-#undef MOP
-#undef IOP
-#undef SCALAR
-#undef UINT
-#undef SINT
-#undef P
-#undef GRAD_LIMIT
-#undef NAME
 
 #include "_tier1_exp.h"
 #include "_tier1_inverse.h"

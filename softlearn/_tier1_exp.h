@@ -1,11 +1,47 @@
-/* softlearn/_tier1_exp.h: the exponential and log1p of the first tier, in
- * double lanes, for float32 results of softplus and its derivative.
+/* softlearn/_tier1_exp.h: the exponential and log1p of the first tier, and
+ * the functions built on them: softplus, its derivative (the sigmoid), tanh
+ * and its derivative, for float32 results (in double lanes) and for float64
+ * results (as hi + lo).
  *
- * Tables of 16 doubles (_tables.h: V_EXP, V_LOGC, V_LOGL) live in registers
- * and are read by a permutation: no gather.  Every bound is relative and
- * argued next to its code; a float32 result needs the approximation to about
- * 2**-40 for the rounding test to decide all but about one lane in 2**15.
+ * Tables of 16 doubles (_tables.h: V_EXP, V_LOGC, V_LOGL and their _LO
+ * parts) live in registers and are read by a permutation: no gather.  Every
+ * bound is argued next to its code; a float32 result needs the approximation
+ * to about 2**-40 for the rounding test to decide all but about one lane in
+ * 2**15.
  */
+
+/* For k = 16 m + j (0 <= j < 16), 2**m as an addend to an exponent field:
+ * (k - j) 2**48 = m 2**52.  Adding it multiplies by 2**m exactly while the
+ * result stays normal. */
+INLINE vl t1_exp_field(vl k) {
+    return vl_shl(vl_and(k, vl_set(~(int64_t)(V_N - 1))), 52 - V_LOG2_N);
+}
+
+/* i = round(16 (v - 1)) by the magic-number rounding, clamped at 15: the
+ * index of c_i = V_LOGC[i] for v in [1, 2]. */
+INLINE vl t1_log1p_index(vd v) {
+    const vd shift = vd_set(0x1.8p52);
+    vd id = vd_min(vd_fma(v, vd_set(V_N), vd_set(0x1.8p52 - V_N)), vd_set(0x1.8p52 + (V_N - 1)));
+    return vl_sub(vd_bits(id), vd_bits(shift));
+}
+
+/* -1/2 + w/3 - w**2/4 + ... + w**7/9 by Horner with FMA: log1p(w) = w +
+ * w**2 (this) to degree 9, for t1_log1p and t1_log. */
+INLINE vd t1_log1p_poly(vd w) {
+    vd p = vd_fma(vd_set(1.0 / 9), w, vd_set(-1.0 / 8));
+    p = vd_fma(p, w, vd_set(1.0 / 7));
+    p = vd_fma(p, w, vd_set(-1.0 / 6));
+    p = vd_fma(p, w, vd_set(1.0 / 5));
+    p = vd_fma(p, w, vd_set(-1.0 / 4));
+    p = vd_fma(p, w, vd_set(1.0 / 3));
+    return vd_fma(p, w, vd_set(-0.5));
+}
+
+/* 1/d to 2**-44: the estimate, one Newton step inside vd_recip, one more. */
+INLINE vd t1_recip44(vd d) {
+    vd r = vd_recip(d);
+    return vd_fma(r, vd_fnma(d, r, vd_set(1)), r);
+}
 
 /* e**-z for 0 <= z <= 200: rel < 2**-42.4.
  * k = round(-z 16/ln2) <= 0 (the magic-number rounding), r = -z - k ln2/16
@@ -28,14 +64,14 @@ INLINE vd t1_exp_neg(vd z, vtab16 tab) {
     p = vd_fma(p, r, vd_set(1));
     vl ki = vl_sub(vd_bits(kd), vd_bits(shift)); /* k, two's complement */
     vd e = vd_mul(vtab16_get(tab, ki), p);    /* the table reads the low 4 bits: j */
-    return vd_from_bits(vl_add(vd_bits(e), vl_shl(vl_and(ki, vl_set(~(int64_t)15)), 48)));
+    return vd_from_bits(vl_add(vd_bits(e), t1_exp_field(ki)));
 }
 
 /* log1p(e) for e in [0, 1]: rel < 2**-44.
  * v = 1 + e rounded and vl = e - (v - 1), exact (Fast2Sum, 1 >= e), so
  * log1p(e) = log v + vl/v + O(vl**2) with |vl| <= 2**-53.
  * log v: i = min(15, round(16 (v - 1))), c = V_LOGC[i] (the double nearest
- * 1/(1 + i/16)) and w = v c - 1 rounded once (FMA): |w| < 1/31 (the clamped
+ * 1/(1 + i/16)) and w = v c - 1 rounded once (FMA): |w| <= 1/31 (the clamped
  * index, above 1 + 15.5/16, gives w up to 1/31).  Then log v = V_LOGL[i] +
  * log1p(w) with V_LOGL[i] = -log c to 2**-53 (for i = 0, c = 1 and 0
  * exactly).  log1p(w) = w - w**2/2 + ... to degree 9 drops |w|**10/10 <
@@ -48,21 +84,13 @@ INLINE vd t1_exp_neg(vd z, vtab16 tab) {
  *     within a factor 2 of the sum or smaller.
  * Sum: < 2**-44. */
 INLINE vd t1_log1p(vd e, vtab16 cs, vtab16 ls) {
-    const vd shift = vd_set(0x1.8p52);
     vd one = vd_set(1);
     vd v = vd_add(one, e);
     vd low = vd_sub(e, vd_sub(v, one));
-    vd id = vd_min(vd_fma(v, vd_set(V_N), vd_set(0x1.8p52 - V_N)), vd_set(0x1.8p52 + 15));
-    vl i = vl_sub(vd_bits(id), vd_bits(shift));
+    vl i = t1_log1p_index(v);
     vd c = vtab16_get(cs, i);
     vd w = vd_fma(v, c, vd_set(-1));
-    vd p = vd_fma(vd_set(1.0 / 9), w, vd_set(-1.0 / 8));
-    p = vd_fma(p, w, vd_set(1.0 / 7));
-    p = vd_fma(p, w, vd_set(-1.0 / 6));
-    p = vd_fma(p, w, vd_set(1.0 / 5));
-    p = vd_fma(p, w, vd_set(-1.0 / 4));
-    p = vd_fma(p, w, vd_set(1.0 / 3));
-    p = vd_fma(p, w, vd_set(-0.5));
+    vd p = t1_log1p_poly(w);
     vd tail = vd_fma(vd_mul(p, w), w, vd_mul(low, c)); /* w**2 (-1/2 + w/3 ...) + vl c */
     return vd_add(vtab16_get(ls, i), vd_add(w, tail));
 }
@@ -81,8 +109,8 @@ INLINE t1f_decision t1_round32(vd y_lo, vd y_hi) {
 /* softplus(x, beta) = max(x, 0) + log1p(e**-z)/beta, z = beta |x| (rounded:
  * an error of z 2**-53 <= 2**-45 in the exponent), clamped at 200 where
  * e**-z/beta < 2**-268 for beta in [2**-20, 2**20] (the loops use this tier
- * for those only), below anything a float32 keeps next to x or alone.  The terms add with the same sign; 1/beta is
- * rounded (2**-53) and so is the sum.  rel < 2**-42.4 + 2**-45 (e) passed on
+ * for those only), below anything a float32 keeps next to x or alone.  The
+ * terms add with the same sign; 1/beta is rounded (2**-53) and so is the sum.  rel < 2**-42.4 + 2**-45 (e) passed on
  * at most once by log1p (e/((1 + e) log1p e) <= 1), + 2**-44 + 3 2**-53:
  * < 2**-41.9. */
 INLINE vd t1_softplus_half(vd x, vd beta, vd inv_beta, vtab16 te, vtab16 tc, vtab16 tl) {
@@ -101,9 +129,7 @@ INLINE vd t1_sigmoid_half(vd x, vd beta, vtab16 te) {
     vd z = vd_min(vd_set(200), vd_mul(vd_abs(x), beta)); /* NaN passes */
     vd e = t1_exp_neg(z, te);
     vd d = vd_add(vd_set(1), e);
-    vd r = vd_recip(d);
-    r = vd_fma(r, vd_fnma(d, r, vd_set(1)), r);
-    return vd_mul(vd_sel(vd_ge(x, vd_set(0)), vd_set(1), e), r);
+    return vd_mul(vd_sel(vd_ge(x, vd_set(0)), vd_set(1), e), t1_recip44(d));
 }
 
 /* The float32 functions: each half of the register in double, then the test. */
@@ -179,7 +205,7 @@ INLINE vdd t1_exp_neg_dd(vd z, vd zl, vtab16 th, vtab16 tl) {
     vd lo = p.lo;
     hi = p.hi;
     /* 2**m: added to hi's exponent field, and as a factor for lo (which may be 0) */
-    vl m52 = vl_shl(vl_and(ki, vl_set(~(int64_t)15)), 48);
+    vl m52 = t1_exp_field(ki);
     vd scale = vd_from_bits(vl_add(vd_bits(vd_set(1)), m52));
     return (vdd){vd_from_bits(vl_add(vd_bits(hi), m52)), vd_mul(lo, scale)};
 }
@@ -206,12 +232,10 @@ INLINE vdd t1_exp_neg_dd(vd z, vd zl, vtab16 th, vtab16 tl) {
  * 2**-67.5, are relative to log1p(e) > 0.06.  So 2**-63.4 + 2**-67.3 +
  * 2**-63.4 (i > 0: 2**-67.5 / 0.06): < 2**-62.3. */
 INLINE vdd t1_log1p_dd(vdd e, vtab16 cs, vtab16 lh, vtab16 ll) {
-    const vd shift = vd_set(0x1.8p52);
     vd one = vd_set(1);
     vd v = vd_add(one, e.hi);
     vd low = vd_add(vd_sub(e.hi, vd_sub(v, one)), e.lo);
-    vd id = vd_min(vd_fma(v, vd_set(V_N), vd_set(0x1.8p52 - V_N)), vd_set(0x1.8p52 + 15));
-    vl i = vl_sub(vd_bits(id), vd_bits(shift));
+    vl i = t1_log1p_index(v);
     vd c = vtab16_get(cs, i);
     vd Ph = vd_mul(v, c);
     vd wh = vd_sub(Ph, one);
@@ -240,14 +264,27 @@ INLINE vdd t1_log1p_dd(vdd e, vtab16 cs, vtab16 lh, vtab16 ll) {
     return (vdd){vd_sel(tiny, e.hi, s.hi), vd_sel(tiny, vd_add(e.lo, corr), lo)};
 }
 
-/* The float64 rounding test: y = hi + lo with |error| <= |hi| 2**-61 (the
- * callers' bounds, 2**-62 and below, with the rounding of forming the ends
- * in the slack): decided where hi + (lo -+ err) round alike. */
-INLINE t1d_decision t1_round64(vdd y) {
-    vd err = vd_mul(y.hi, vd_set(0x1p-61)); /* its sign does not matter */
+/* The float64 rounding test: y = hi + lo with |error| <= |err|: decided
+ * where hi + (lo -+ err) round alike, and then y is that rounding (err's
+ * sign does not matter). */
+INLINE t1d_decision t1_round64_err(vdd y, vd err) {
     vd lo = vd_add(y.hi, vd_sub(y.lo, err));
     vd hi = vd_add(y.hi, vd_add(y.lo, err));
     return (t1d_decision){lo, vd_ne(lo, hi)};
+}
+
+/* The same with |error| <= |hi| 2**-61: the callers' bounds, 2**-62 and
+ * below, with the rounding of forming the ends in the slack. */
+INLINE t1d_decision t1_round64(vdd y) { return t1_round64_err(y, vd_mul(y.hi, vd_set(0x1p-61))); }
+
+/* l/beta as hi + lo, for l = hi + lo: q = l_hi/beta rounded (times 1/beta),
+ * its residual l_hi - q beta exact (FMA), (residual + l_lo)/beta rounded on
+ * a term below 2**-52 of q. */
+INLINE vdd t1_div_beta(vdd l, double b) {
+    vd ib = vd_set(1 / b);
+    vd q = vd_mul(l.hi, ib);
+    vd r = vd_fnma(q, vd_set(b), l.hi);
+    return (vdd){q, vd_mul(vd_add(r, l.lo), ib)};
 }
 
 /* z = beta |x| as z + zl exactly (for beta in [2**-20, 2**20] the product
@@ -273,12 +310,7 @@ INLINE vdd t1_beta_abs(vd x, vd beta) {
 INLINE vdd t1_softplus_dd(vd x, double b, vtab16 te, vtab16 tel, vtab16 tc, vtab16 tlh, vtab16 tll) {
     vdd z = t1_beta_abs(x, vd_set(b));
     vdd l = t1_log1p_dd(t1_exp_neg_dd(z.hi, z.lo, te, tel), tc, tlh, tll);
-    if (b != 1.0) {
-        vd ib = vd_set(1 / b), beta = vd_set(b);
-        vd q = vd_mul(l.hi, ib);
-        vd r = vd_fnma(q, beta, l.hi);
-        l = (vdd){q, vd_mul(vd_add(r, l.lo), ib)};
-    }
+    if (b != 1.0) l = t1_div_beta(l, b);
     vdd s = t1_two_sum(x, l.hi);
     vdd pos = {s.hi, vd_add(s.lo, l.lo)};
     md p = vd_gt(x, vd_set(0));
@@ -296,8 +328,7 @@ INLINE vdd t1_sigmoid_dd(vd x, double b, vtab16 te, vtab16 tel) {
     vdd e = t1_exp_neg_dd(z.hi, z.lo, te, tel);
     vdd d = t1_fast_two_sum(vd_set(1), e.hi);
     d.lo = vd_add(d.lo, e.lo);
-    vd r = vd_recip(d.hi);
-    r = vd_fma(r, vd_fnma(d.hi, r, vd_set(1)), r);
+    vd r = t1_recip44(d.hi);
     md pos = vd_ge(x, vd_set(0));
     vd nh = vd_sel(pos, vd_set(1), e.hi), nl = vd_sel(pos, vd_set(0), e.lo);
     vd q = vd_mul(nh, r);
@@ -325,21 +356,16 @@ INLINE t1d_decision t1d_sigmoid(vd x, double b) {
 
 /* --- tanh and its derivative */
 
-/* tanh(a) = a + a**3 T(a**2) for small a: T's coefficients are tanh's
- * Taylor coefficients of a**3 ... a**15, rounded to double. */
-INLINE vd t1_tanh_series(vd a, vd u) {
+/* T(u) with u = a**2, so that tanh(a) = a + a**3 T(u) for small a: T's
+ * coefficients are tanh's Taylor coefficients of a**3 ... a**15, rounded to
+ * double. */
+INLINE vd t1_tanh_series(vd u) {
     vd T = vd_fma(vd_set(-0.0014558343870513182682), u, vd_set(0.0035921280365724810169));
     T = vd_fma(T, u, vd_set(-0.0088632355299021965689));
     T = vd_fma(T, u, vd_set(0.021869488536155202822));
     T = vd_fma(T, u, vd_set(-0.053968253968253968254));
     T = vd_fma(T, u, vd_set(0.13333333333333333333));
     return vd_fma(T, u, vd_set(-1.0 / 3));
-}
-
-/* 1/d to 2**-44: the estimate, one Newton step inside vd_recip, one more. */
-INLINE vd t1_recip44(vd d) {
-    vd r = vd_recip(d);
-    return vd_fma(r, vd_fnma(d, r, vd_set(1)), r);
 }
 
 /* tanh for float32 results, a = |x|:
@@ -356,7 +382,7 @@ INLINE vd t1_tanh_half(vd x, vtab16 te) {
     vd e = t1_exp_neg(vd_min(vd_set(200), vd_add(a, a)), te);
     vd big = vd_mul(vd_sub(vd_set(1), e), t1_recip44(vd_add(vd_set(1), e)));
     vd u = vd_mul(a, a);
-    vd small = vd_fma(vd_mul(a, u), t1_tanh_series(a, u), a);
+    vd small = vd_fma(vd_mul(a, u), t1_tanh_series(u), a);
     return vd_copysign(vd_sel(vd_lt(a, vd_set(0.25)), small, big), x);
 }
 
@@ -380,13 +406,6 @@ INLINE t1f_decision t1f_tanh_grad(vf x, double b) {
     (void)b;
     vtab16 te = vtab16_load(V_EXP);
     return t1_round32(t1_tanh_grad_half(vd_lo(x), te), t1_tanh_grad_half(vd_hi(x), te));
-}
-
-/* The float64 rounding test with the caller's error bound, err >= 0. */
-INLINE t1d_decision t1_round64_err(vdd y, vd err) {
-    vd lo = vd_add(y.hi, vd_sub(y.lo, err));
-    vd hi = vd_add(y.hi, vd_add(y.lo, err));
-    return (t1d_decision){lo, vd_ne(lo, hi)};
 }
 
 /* n/d for double-doubles, |n_lo| <= 2**-52 |n_hi| and the same for d, as
@@ -425,7 +444,7 @@ INLINE t1d_decision t1d_tanh(vd x, double b) {
     vd r = t1_recip44(D.hi);
     vd err_big = vd_mul(vd_fma(vd_mul(vd_add(e.hi, e.hi), r), r, q.hi), vd_set(0x1.6a09e667f3bcdp-62));
     vd u = vd_mul(a, a);
-    vd c = vd_mul(vd_mul(a, u), t1_tanh_series(a, u));
+    vd c = vd_mul(vd_mul(a, u), t1_tanh_series(u));
     vdd s = t1_fast_two_sum(a, c);
     md small = vd_lt(a, vd_set(0x1p-5));
     vdd y = {vd_sel(small, s.hi, q.hi), vd_sel(small, s.lo, q.lo)};

@@ -62,7 +62,7 @@ INLINE vd t1_expm1(vd u, vtab16 te) {
     p = vd_fma(p, r, vd_set(0.5));
     vd q = vd_fma(vd_mul(r, r), p, r);
     vl ki = vl_sub(vd_bits(kd), vd_bits(shift));
-    vd T = vd_from_bits(vl_add(vd_bits(vtab16_get(te, ki)), vl_shl(vl_and(ki, vl_set(~(int64_t)15)), 48)));
+    vd T = vd_from_bits(vl_add(vd_bits(vtab16_get(te, ki)), t1_exp_field(ki)));
     return vd_fma(T, q, vd_sub(T, vd_set(1)));
 }
 
@@ -82,13 +82,7 @@ INLINE vd t1_log(vd v, vd v_lo, vtab16 cs, vtab16 ls) {
     t1_log_parts p = t1_log_reduce(v);
     vd c = vtab16_get(cs, p.i);
     vd w = vd_fma(vd_mul(v_lo, p.scale), c, vd_fma(p.m, c, vd_set(-1)));
-    vd s = vd_fma(vd_set(1.0 / 9), w, vd_set(-1.0 / 8));
-    s = vd_fma(s, w, vd_set(1.0 / 7));
-    s = vd_fma(s, w, vd_set(-1.0 / 6));
-    s = vd_fma(s, w, vd_set(1.0 / 5));
-    s = vd_fma(s, w, vd_set(-1.0 / 4));
-    s = vd_fma(s, w, vd_set(1.0 / 3));
-    s = vd_fma(s, w, vd_set(-0.5));
+    vd s = t1_log1p_poly(w);
     vd lead = vd_fma(p.e, vd_set(LN2_1), vtab16_get(ls, p.i));
     return vd_add(lead, vd_fma(p.e, vd_set(LN2_2), vd_fma(vd_mul(s, w), w, w)));
 }
@@ -183,7 +177,7 @@ INLINE vdd t1_expm1_dd(vd u, vd ul, vtab16 th, vtab16 tl) {
     vd eh = vd_add(vd_add(vd_set(1), h), vd_add(half_sq, P)); /* e**h to 2**-52 */
     vd q = vd_fma(rl, eh, P);
     vl ki = vl_sub(vd_bits(kd), vd_bits(shift));
-    vl m52 = vl_shl(vl_and(ki, vl_set(~(int64_t)15)), 48);
+    vl m52 = t1_exp_field(ki);
     vd Th = vd_from_bits(vl_add(vd_bits(vtab16_get(th, ki)), m52));
     vd Tl = vd_mul(vtab16_get(tl, ki), vd_from_bits(vl_add(vd_bits(vd_set(1)), m52)));
     vdd A = t1_fast_two_sum(vd_set(-1), Th);
@@ -272,12 +266,7 @@ INLINE t1d_decision t1d_softplus_inverse(vd y, double b) {
     vd vh = vd_sel(high, vd_sub(neg, e.hi), vd_sel(low, e.hi, vm.hi));
     vd vlo = vd_sel(high, vd_sub(neg, e.lo), vd_sel(low, e.lo, vm.lo));
     vdd l = t1_log_dd(vh, vlo, tc, tlh, tll);
-    if (b != 1.0) {
-        vd ib = vd_set(1 / b);
-        vd q = vd_mul(l.hi, ib);
-        vd r = vd_fnma(q, beta, l.hi);
-        l = (vdd){q, vd_mul(vd_add(r, l.lo), ib)};
-    }
+    if (b != 1.0) l = t1_div_beta(l, b);
     vdd s = t1_two_sum(y, l.hi);
     s.lo = vd_add(s.lo, l.lo);
     vdd x = {vd_sel(high, s.hi, l.hi), vd_sel(high, s.lo, l.lo)};

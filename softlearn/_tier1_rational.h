@@ -12,10 +12,11 @@
  * 2**-k |l| (|l| is an ulp or two) of a midpoint between floats: about one
  * lane in 2**(k-1); those go to the scalar paths.
  *
- * Parameters: T, M, I (float, mask and integer registers), OP(x) (vf_x or
- * vd_x), MOP(x) (mf_x or md_x), IOP(x) (vi_x or vl_x), SCALAR (float or
- * double), P (24 or 53), GRAD_LIMIT (see softsign_grad), NAME(x) (the names
- * of what is defined here).
+ * Parameters: T, M (float and mask registers), OP(x) (vf_x or vd_x), MOP(x)
+ * (mf_x or md_x), SCALAR (float or double), UINT (the unsigned integer of
+ * SCALAR's width), P (24 or 53), GRAD_LIMIT (see softsign_grad), NAME(x) (the
+ * names of what is defined here); all undefined at the end, for the next
+ * inclusion.
  */
 
 typedef struct {
@@ -93,3 +94,13 @@ INLINE NAME(decision) NAME(softsign_grad)(T x, double b) {
     d.bad = MOP(or)(d.bad, MOP(or)(OP(ge)(a, OP(set)(GRAD_LIMIT)), OP(nan)(a)));
     return d;
 }
+
+#undef T
+#undef M
+#undef OP
+#undef MOP
+#undef SCALAR
+#undef UINT
+#undef P
+#undef GRAD_LIMIT
+#undef NAME

@@ -217,8 +217,10 @@ def _mpmath_rounded(name: str, x: float, beta: float) -> float:
     import mpmath as mp
 
     from softlearn._exact import round_fraction
+    from softlearn.reference import PRECISION
 
-    v = mp.mpf(reference(name, x, beta))
+    with mp.workprec(PRECISION):  # mpf() rounds to the context's precision
+        v = mp.mpf(reference(name, x, beta))
     if not mp.isfinite(v):
         return float(v)
     from fractions import Fraction

@@ -6,7 +6,7 @@ PyTorch and NumPy, every result is the same on every machine to far more
 digits than the book prints, so that the notebook that shows them is checked
 by nbval anywhere: the networks and fits here avoid everything whose last
 bit depends on the CPU (see the note above :func:`_matmul`, and
-:func:`softlearn.reference.slope`).
+:func:`softlearn.portable.slope`).
 
 Importing this module imports mpmath; :func:`cost` also imports PyTorch.
 """
@@ -23,13 +23,13 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 
-from softlearn import functions as F
+from softlearn import functions
 from softlearn._definitions import DEFINITIONS
-from softlearn.reference import logspace, slope
+from softlearn.portable import logspace, slope
 from softlearn.registry import get
 
 __all__ = [
-    "ACTIVATIONS",
+    "NAMES",
     "Network",
     "backward_gain",
     "cost",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: The four activations of the chapter, by registry name.
-ACTIVATIONS = tuple(sorted(DEFINITIONS))
+NAMES = tuple(sorted(DEFINITIONS))
 
 
 # --- tails
@@ -68,7 +68,7 @@ def tail_rates(x: Sequence[float] | np.ndarray | None = None) -> dict[str, Any]:
     xs = np.linspace(0.0, 30.0, 301) if x is None else np.asarray(x, dtype=np.float64)
     gap = {n: _gap(n) for n in ("softsign", "tanh")}
     gaps = {n: g(xs) for n, g in gap.items()}
-    grads = {"softsign": F.softsign_grad(xs), "tanh": F.tanh_grad(xs)}
+    grads = {"softsign": functions.softsign_grad(xs), "tanh": functions.tanh_grad(xs)}
     # Fit where the asymptotic forms hold: a power law needs a wide range of x.
     far = logspace(2, 6, 200)
     mid = np.linspace(5.0, 30.0, 251)
@@ -78,9 +78,9 @@ def tail_rates(x: Sequence[float] | np.ndarray | None = None) -> dict[str, Any]:
         "gap": gaps,
         "grad": grads,
         "softsign_exponent": slope(far, gap["softsign"](far), log_t=True),
-        "softsign_grad_exponent": slope(far, F.softsign_grad(far), log_t=True),
+        "softsign_grad_exponent": slope(far, functions.softsign_grad(far), log_t=True),
         "tanh_rate": slope(mid, tanh_gap),
-        "tanh_grad_rate": slope(mid, F.tanh_grad(mid)),
+        "tanh_grad_rate": slope(mid, functions.tanh_grad(mid)),
     }
 
 
@@ -108,7 +108,7 @@ def cost(n: int = 1_000_000, repeats: int = 9, seed: int = 0) -> dict[str, dict[
         forward+backward": ...}``.
     """
     out: dict[str, dict[str, list[float]]] = {
-        k: {name: [] for name in ACTIVATIONS}
+        k: {name: [] for name in NAMES}
         for k in (
             "torch forward",
             "torch forward+backward",
@@ -131,8 +131,8 @@ def cost(n: int = 1_000_000, repeats: int = 9, seed: int = 0) -> dict[str, dict[
         x = torch.randn(n, generator=torch.Generator().manual_seed(seed))
         xg = x.clone().requires_grad_()
         xn = x.numpy()
-        mods = {name: modules[name]() for name in ACTIVATIONS}
-        np_fns = {name: (get(name).function, get(name).derivative) for name in ACTIVATIONS}
+        mods = {name: modules[name]() for name in NAMES}
+        np_fns = {name: (get(name).function, get(name).derivative) for name in NAMES}
 
         def torch_fwd(m: nn.Module) -> None:
             with torch.no_grad():
@@ -143,7 +143,7 @@ def cost(n: int = 1_000_000, repeats: int = 9, seed: int = 0) -> dict[str, dict[
             m(xg).sum().backward()
 
         for _ in range(repeats):
-            for name in ACTIVATIONS:
+            for name in NAMES:
                 f, df = np_fns[name]
                 for key, call in (
                     ("torch forward", lambda m=mods[name]: torch_fwd(m)),
@@ -421,7 +421,7 @@ def sparsity(seeds: Sequence[int] = (0, 1, 2), steps: int = 200) -> dict[str, fl
     """
     x, y = make_task()
     out = {}
-    for name in ACTIVATIONS:
+    for name in NAMES:
         zeros = total = 0
         for seed in seeds:
             net = Network(x.shape[1], 32, 4, name, seed)
@@ -447,7 +447,7 @@ def gradient_flow(depth: int = 20, width: int = 64, seed: int = 0) -> dict[str, 
     """
     x, y = make_task()
     out = {}
-    for name in ACTIVATIONS:
+    for name in NAMES:
         net = Network(x.shape[1], width, depth, name, seed)
         _, grads = net.loss_and_gradients(x, y)
         out[name] = np.array([math.sqrt(_sum(g * g)) for g in grads[::2]])
@@ -476,7 +476,7 @@ def backward_gain(depth: int = 20, width: int = 64, seed: int = 0) -> dict[str, 
     """
     x, y = make_task()
     out = {}
-    for name in ACTIVATIONS:
+    for name in NAMES:
         net = Network(x.shape[1], width, depth, name, seed)
         _, pre, _ = net.forward(x)
         _, _, deltas = net.backward(x, y)
@@ -515,7 +515,7 @@ def training_curves(
     """
     x, y = make_task()
     out = {}
-    for name in ACTIVATIONS:
+    for name in NAMES:
         runs = []
         for seed in seeds:
             net = Network(x.shape[1], width, depth, name, seed)

@@ -117,11 +117,11 @@ WORKING_DTYPE = "float64"
 
 def _product_error(a: Any, b: float, p: Any) -> Any:
     # The formulas run in float64, whose Veltkamp split is 2**27 + 1.
-    return two_product_error(a, ops.full_like(a, b), p, XP, 2.0**27 + 1)
+    return two_product_error(a, ops.full_like(a, b), p, KERAS, 2.0**27 + 1)
 
 
 #: The element-wise ops of softlearn._formulas, in ``keras.ops``.
-XP = namespace(ops, lambda x: ops.maximum(x, 0.0), _product_error)
+KERAS = namespace(ops, lambda x: ops.maximum(x, 0.0), _product_error)
 
 
 def _working_precision() -> contextlib.AbstractContextManager[Any]:
@@ -137,7 +137,7 @@ def _evaluate(formula: Formula, beta: float, x: Any) -> Any:
     """``formula`` at ``x``, computed in float64 and rounded once to ``x``'s dtype."""
     dtype = keras.backend.standardize_dtype(x.dtype)
     with _working_precision():
-        y = formula(ops.cast(x, WORKING_DTYPE), beta, XP)
+        y = formula(ops.cast(x, WORKING_DTYPE), beta, KERAS)
         return ops.cast(y, dtype)
 
 

@@ -18,7 +18,7 @@ import matplotlib.figure
 import numpy as np
 from cycler import cycler
 
-from softlearn import functions as F
+from softlearn import functions
 from softlearn.registry import get
 
 if TYPE_CHECKING:
@@ -240,6 +240,6 @@ def softplus_betas(
         3
     """
     xs = _grid(x, -4.0, 4.0)
-    curves: list[Curve] = [(rf"$\beta = {b:g}$", xs, F.softplus(xs, beta=b)) for b in betas]
-    curves.append(("ReLU", xs, F.relu(xs)))
+    curves: list[Curve] = [(rf"$\beta = {b:g}$", xs, functions.softplus(xs, beta=b)) for b in betas]
+    curves.append(("ReLU", xs, functions.relu(xs)))
     return plot(curves, ylabel="softplus$(x)$", styles=["-"] * len(betas) + [":"])

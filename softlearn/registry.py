@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from softlearn import functions as F
+from softlearn import functions
 from softlearn._definitions import DEFINITIONS, Definition
 
 
@@ -45,20 +45,19 @@ class Activation(NamedTuple):
 def _softsign_gap(x: Any) -> Any:
     # 1 - x/(1+|x|) is 1/(1+|x|) for x >= 0: the square root of the derivative.
     x = np.asarray(x)
-    return np.where(x >= 0, np.sqrt(F.softsign_grad(x)), 1 - F.softsign(x))
+    return np.where(x >= 0, np.sqrt(functions.softsign_grad(x)), 1 - functions.softsign(x))
 
 
 def _tanh_gap(x: Any) -> Any:
     # 1 - tanh(x) = 2 sigmoid(-2x), exactly.
-    return 2 * F.sigmoid(-2 * np.asarray(x, dtype=np.float64))
+    return 2 * functions.sigmoid(-2 * np.asarray(x, dtype=np.float64))
 
 
 def _activation(d: Definition) -> Activation:
-    assert d.kernel is not None and d.grad_kernel is not None
     return Activation(
         d.name,
-        getattr(F, d.kernel),
-        getattr(F, d.grad_kernel),
+        getattr(functions, d.function),
+        getattr(functions, d.grad_function),
         d.latex,
         d.grad_latex,
         d.range,

@@ -231,16 +231,15 @@ class _Ops:
     """The value and derivative operators of one activation, and their autograd."""
 
     def __init__(self, d: Definition) -> None:
-        assert d.kernel is not None and d.grad_kernel is not None
-        self.value = _operator(d.kernel, getattr(sl, d.kernel), d.value, "x", d.has_beta)
-        self.grad = _operator(d.grad_kernel, getattr(sl, d.grad_kernel), d.grad, 1, d.has_beta)
+        self.value = _operator(d.function, getattr(sl, d.function), d.value, "x", d.has_beta)
+        self.grad = _operator(d.grad_function, getattr(sl, d.grad_function), d.grad, 1, d.has_beta)
         self.grad2 = d.grad2
         self.value.register_autograd(_backward(self.grad), setup_context=_save_x)
         self.grad.register_autograd(_backward(self._second), setup_context=_save_x)
         # Dynamo traces the OpOverloads, not the CustomOpDef objects.
         ops = torch.ops.softlearn
-        value = getattr(ops, d.kernel).default
-        grad = getattr(ops, d.grad_kernel).default
+        value = getattr(ops, d.function).default
+        grad = getattr(ops, d.grad_function).default
         self.function = _functions(value, grad, self._second)
 
     def _second(self, x: torch.Tensor, *params: Any) -> torch.Tensor:

@@ -97,15 +97,18 @@ def flush_masks(name: str, order: int, dtype: str, x: Any, exact: Any) -> tuple[
     n = len(exact)
     if dtype not in FLUSHED:
         return np.zeros(n, bool), np.zeros(n, bool)
+    from softlearn.reference import PRECISION
+
     tiny, band = mp.mpf(TINY[dtype]), BAND[dtype]
-    result = np.array([float(abs(v) / tiny) for v in exact])
     inner = np.full(n, np.inf)
     beta = FUNCTIONS[name]
     factor = 2.0 if beta is None else max(beta, 1 / beta)
-    if dtype == "float64" and beta is None and order == 2:
-        inner = np.array([float((1 + abs(mp.mpf(t))) ** -3 / tiny) for t in x.tolist()])
-    elif dtype == "float64" and beta not in (None, 1.0):
-        inner = np.array([float(_exp_neg(beta * abs(mp.mpf(t))) / tiny) for t in x.tolist()])
+    with mp.workprec(PRECISION):  # as exact as the references
+        result = np.array([float(abs(v) / tiny) for v in exact])
+        if dtype == "float64" and beta is None and order == 2:
+            inner = np.array([float((1 + abs(mp.mpf(t))) ** -3 / tiny) for t in x.tolist()])
+        elif dtype == "float64" and beta not in (None, 1.0):
+            inner = np.array([float(_exp_neg(beta * abs(mp.mpf(t))) / tiny) for t in x.tolist()])
     small = result < factor
     zone = (result < 1 - band) | ((inner < 1 - band) & small)
     near = (np.abs(result - 1) <= band) | ((np.abs(inner - 1) <= band) & small)

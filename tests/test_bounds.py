@@ -65,9 +65,9 @@ CASES = [
 
 @pytest.mark.parametrize("precision", ["dd", "d"])
 @pytest.mark.parametrize(("name", "beta"), CASES)
-def test_error_within_the_stated_bound(name, beta, precision):
+def test_error_within_the_stated_bound(name, beta, precision, monkeypatch):
     rng = np.random.default_rng(sum(map(ord, name + precision)) + int(beta * 100))
-    mp.mp.prec = 300
+    monkeypatch.setattr(mp.mp, "prec", 300)  # restored after the test
     worst, at, checked = 0.0, None, 0
     for x in _inputs(name, beta, rng):
         if precision == "d":  # the double paths serve float32 and float16 inputs

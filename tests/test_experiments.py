@@ -59,7 +59,7 @@ def test_backward_gain_is_predicted_by_the_derivative_at_the_pre_activations():
 def test_training_is_deterministic_and_learns():
     a = E.training_curves(depth=2, width=8, seeds=(0, 1), steps=40)
     b = E.training_curves(depth=2, width=8, seeds=(0, 1), steps=40)
-    for name in E.ACTIVATIONS:
+    for name in E.NAMES:
         assert a[name].shape == (2, 40)
         assert np.array_equal(a[name], b[name])
         assert np.all(a[name][:, -1] < a[name][:, 0])
@@ -94,7 +94,7 @@ def test_matmul_sums_in_its_documented_order(shape):
 def test_gradients_are_those_of_the_loss():
     # Central differences of the loss against the hand-written backward pass.
     x, y = E.make_task(n=16)
-    for name in E.ACTIVATIONS:
+    for name in E.NAMES:
         net = E.Network(x.shape[1], 5, 2, name, seed=3)
         _, grads = net.loss_and_gradients(x, y)
         for p, g in zip(net.params, grads, strict=True):
@@ -125,7 +125,7 @@ def test_cost_measures_every_setting_and_activation():
         "numpy forward+backward",
     }
     for times in t.values():
-        assert set(times) == set(E.ACTIVATIONS)
+        assert set(times) == set(E.NAMES)
         assert all(len(v) == 4 and min(v) > 0 for v in times.values())
 
 

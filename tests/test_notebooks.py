@@ -84,11 +84,11 @@ def test_bookkeeping_is_off_the_page_and_cells_are_short(path):
 # kernel included: it makes softplus 1e-6 too large, as a bug would.
 SABOTAGE = textwrap.dedent(
     """
-    import softlearn, softlearn.functions as F
-    _real = F.softplus
+    import softlearn, softlearn.functions
+    _real = softlearn.functions.softplus
     def softplus(x, *args, **kwargs):
         return _real(x, *args, **kwargs) * (1 + 1e-6)
-    F.softplus = softlearn.softplus = softplus
+    softlearn.functions.softplus = softlearn.softplus = softplus
     """
 )
 

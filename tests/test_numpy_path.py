@@ -38,13 +38,13 @@ def _inputs(name: str, rng: np.random.Generator) -> np.ndarray:
 
 @pytest.mark.parametrize("work", list(WORK))
 @pytest.mark.parametrize("name", list(KERNELS))
-def test_fast_formula_within_the_bound(name, work):
+def test_fast_formula_within_the_bound(name, work, monkeypatch):
     dt = WORK[work]
     info = np.finfo(dt)
     if work == "longdouble" and info.nmant <= 52:
         pytest.skip("the long double is float64 here: every float64 result is exact-path")
     rng = np.random.default_rng(len(name))
-    mp.mp.prec = 200
+    monkeypatch.setattr(mp.mp, "prec", 200)  # restored after the test
     unit = mp.mpf(2) ** -info.nmant
     # results that underflow in the working dtype: the test adds a few of its
     # smallest subnormals to the bound (_numpy_path._decided)
@@ -74,11 +74,11 @@ def _exactly(v: np.floating) -> mp.mpf:
 
 
 @pytest.mark.parametrize("name", list(SECOND))
-def test_second_tier_within_its_bound(name):
+def test_second_tier_within_its_bound(name, monkeypatch):
     """The double-double second tier (softlearn/_double_double.py), where it
     claims to hold, is within BOUND / 8 of the exact value."""
     rng = np.random.default_rng(len(name) + 1)
-    mp.mp.prec = 200
+    monkeypatch.setattr(mp.mp, "prec", 200)  # restored after the test
     worst, at, used = 0.0, None, 0
     for beta in (1.0, 0.37, 3.0) if has_beta(name) else (1.0,):
         x = _inputs(name, rng)

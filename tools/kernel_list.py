@@ -6,7 +6,7 @@ softlearn/_kernel_table.py holds one record per kernel; this script turns
 them into what softlearn/_kernels.c needs: the loops of each ufunc
 (softlearn/_loops.h, included once per kernel with its parameters) and the
 X-macro ``KERNELS(X)``, which _kernels.c expands into the loop arrays, the
-ufunc registrations and the test helper's cases.  tests/test_kernels.py checks
+ufunc registrations and the test helper's cases.  tests/test_builds.py checks
 that the committed header is this script's output.
 """
 
@@ -34,13 +34,14 @@ def header() -> str:
             lines.append(f"UNARY({k.c_fast})")
     for k in KERNELS.values():
         fast = k.c_fast + ("1" if not k.params else "")
-        cut = {"x": "x", "1": "1.0", None: "0.0"}[k.cut]
+        # a kernel without a threshold never cuts: its 0.0 only keeps the loops compiling
+        cut = {"x": "(x)", "1": "1.0", None: "0.0"}[k.cut]
         lines += [
             "",
             f"#define NAME {k.name}",
             f"#define K {fast}",
             f"#define NPARAM {len(k.params)}",
-            f"#define CUT {cut}",
+            f"#define CUT(x) {cut}",
             f"#define T1F t1f_{k.c_tier1}",
             f"#define T1D t1d_{k.c_tier1}",
         ]
@@ -51,11 +52,12 @@ def header() -> str:
             lines += [f"#define CUT_VF(v) {vec}", f"#define CUT_VD(v) {vec.replace('vf_', 'vd_')}"]
         lines.append('#include "_loops.h"')
     lines += ["", "/* X(name, number of parameters, fast paths, docstring) for every kernel */"]
-    lines.append("#define KERNELS(X) \\")
+    entries = ["#define KERNELS(X)"]
     for k in KERNELS.values():
         fast = k.c_fast + ("1" if not k.params else "")
-        lines.append(f'    X({k.name}, {len(k.params)}, {fast}, "{k.doc}") \\')
-    lines.append("")
+        entries.append(f'    X({k.name}, {len(k.params)}, {fast}, "{k.doc}")')
+    # no backslash after the last entry: one at the end of the file is a warning
+    lines += [" \\\n".join(entries), ""]
     return "\n".join(lines)
 
 

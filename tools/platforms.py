@@ -17,7 +17,7 @@ computation it should affect, with and without it, and prints how many
 results changed.  OPENBLAS_CORETYPE is left out: some machines of this
 workplace set it because older OpenBLAS builds fail on their CPU, and it must
 not be changed in tests there.  The book does without BLAS wherever it shows
-a result (see softlearn.experiments and softlearn.reference.slope).
+a result (see softlearn.experiments and softlearn.portable.slope).
 """
 
 from __future__ import annotations

@@ -23,12 +23,14 @@ import numpy as np
 
 import softlearn as sl
 from softlearn import reference as ref
-from softlearn._definitions import kernel_names
-from softlearn.benchmarks.table import ROUNDING, Table, ulps
+from softlearn._definitions import function_names
+from softlearn.benchmarks.table import Table
 from softlearn.inputs import hard_inputs
+from softlearn.portable import ROUNDING, ulps
+from softlearn.portable import naive as naive_rounded
 
 Impl = Callable[[np.ndarray], np.ndarray]
-FUNCTIONS = kernel_names("softsign", "softplus")
+FUNCTIONS = function_names("softsign", "softplus")
 REFERENCE = {
     "softsign": ref.softsign,
     "softsign_grad": ref.softsign_grad,
@@ -163,8 +165,8 @@ def summary(rows: list[dict[str, Any]], portable: bool = False) -> Table:
 
     A count in parentheses is the number of results that are inf or NaN
     where the exact value is finite; the worst error is over the others.
-    With ``portable``, errors below :data:`~softlearn.benchmarks.table.ROUNDING`
-    ULP are shown as bounds (see :func:`~softlearn.benchmarks.table.ulps`).
+    With ``portable``, errors below :data:`~softlearn.portable.ROUNDING`
+    ULP are shown as bounds (see :func:`~softlearn.portable.ulps`).
     """
     libs = list(dict.fromkeys(r["implementation"] for r in rows))
     out: list[list[str]] = []
@@ -186,7 +188,7 @@ def summary(rows: list[dict[str, Any]], portable: bool = False) -> Table:
 def report(rows: list[dict[str, Any]], portable: bool = False) -> Table:
     """Every row: worst error and where it happens, mean error, non-finite count.
 
-    With ``portable``, errors below :data:`~softlearn.benchmarks.table.ROUNDING`
+    With ``portable``, errors below :data:`~softlearn.portable.ROUNDING`
     ULP are shown as bounds (a mean below 1 ULP as ``< 1``), and the place of
     the worst error only where it is a failure (at least ``ROUNDING`` ULP):
     among errors of ordinary rounding, which input is worst depends on the CPU.
@@ -214,7 +216,7 @@ def curves(fname: str, dtype: type, x: np.ndarray, portable: bool = False) -> di
     """Error in ULP of every implementation at each ``x``; inf where a result is inf or NaN.
 
     With ``portable``, the naive formula is evaluated with every step rounded
-    correctly (:func:`softlearn.reference.naive`, labelled "naive formula")
+    correctly (:func:`softlearn.portable.naive`, labelled "naive formula")
     instead of by NumPy, whose ``exp`` and ``log`` move its large errors by a
     last bit that depends on the CPU; the errors are then the same on every
     machine.  (PyTorch's and TensorFlow's errors in these figures are either
@@ -226,7 +228,7 @@ def curves(fname: str, dtype: type, x: np.ndarray, portable: bool = False) -> di
     impls = {lib: fns[fname] for lib, fns in implementations().items()}
     if portable:
         del impls["naive NumPy"]
-        impls["naive formula"] = lambda v: ref.naive(fname, v)
+        impls["naive formula"] = lambda v: naive_rounded(fname, v)
     return {lib: errors(fn, x, exact)[0] for lib, fn in impls.items()}
 
 

@@ -19,7 +19,7 @@ and written to :data:`HARD_CASES`, which the test suite runs through every
 path.
 
 Each command writes its result to :data:`RESULTS` (JSON), which the README and
-the accuracy chapter print.  The sample is what CI runs (tests/test_kernels.py).
+the accuracy chapter print.  The sample is what CI runs (tests/test_paths.py).
 The checks themselves are in ``softlearn._verify``, which needs no framework.
 """
 

@@ -64,7 +64,7 @@ import torch
 import torch.nn.functional as F
 
 import softlearn as sl
-from softlearn._definitions import kernel_names
+from softlearn._definitions import function_names
 from softlearn.benchmarks.table import Table
 
 N = 10**7
@@ -73,7 +73,7 @@ REPEATS = 7
 #: The inputs are SCALE times a standard normal: spread over the curved part of
 #: each function and far out, where the formulas take their other branches.
 SCALE = 10.0
-FUNCTIONS = kernel_names("softsign", "softplus")
+FUNCTIONS = function_names("softsign", "softplus")
 MODES = ("alloc", "out", "cache")
 FRAMEWORKS = ("PyTorch", "TensorFlow")
 #: glibc's largest mmap threshold on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX):

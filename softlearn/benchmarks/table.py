@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from softlearn.reference import ROUNDING, ulps
-
-__all__ = ["ROUNDING", "Table", "ulps"]
+__all__ = ["Table"]
 
 
 class Table:
