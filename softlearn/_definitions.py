@@ -51,6 +51,11 @@ class Definition(NamedTuple):
     """Infimum and supremum of the values (ReLU attains its 0, the others neither)."""
 
 
+def _without_beta(formula: Callable[[Any, Any], Any]) -> Formula:
+    """A formula ``(x, xp)`` of an activation without beta, as a :data:`Formula`."""
+    return lambda x, beta, xp: formula(x, xp)
+
+
 def _zero(x: Any, beta: Any, xp: Any) -> Any:
     return 0 * xp.sign(x)  # 0 in x's dtype, infinities included; NaN stays NaN
 
@@ -58,10 +63,10 @@ def _zero(x: Any, beta: Any, xp: Any) -> Any:
 _ALL = (
     Definition(
         name="softsign",
-        value=lambda x, b, xp: f.softsign(x, xp),
-        grad=lambda x, b, xp: f.softsign_grad(x, xp),
-        grad2=lambda x, b, xp: f.softsign_grad2(x, xp),
-        grad3=lambda x, b, xp: f.softsign_grad3(x, xp),
+        value=_without_beta(f.softsign),
+        grad=_without_beta(f.softsign_grad),
+        grad2=_without_beta(f.softsign_grad2),
+        grad3=_without_beta(f.softsign_grad3),
         function="softsign",
         grad_function="softsign_grad",
         has_beta=False,
@@ -85,7 +90,7 @@ _ALL = (
     Definition(
         name="relu",
         value=lambda x, b, xp: xp.relu(x),
-        grad=lambda x, b, xp: f.relu_grad(x, xp),
+        grad=_without_beta(f.relu_grad),
         grad2=_zero,
         grad3=_zero,
         function="relu",
@@ -98,9 +103,9 @@ _ALL = (
     Definition(
         name="tanh",
         value=lambda x, b, xp: xp.tanh(x),
-        grad=lambda x, b, xp: f.tanh_grad(x, xp),
-        grad2=lambda x, b, xp: f.tanh_grad2(x, xp),
-        grad3=lambda x, b, xp: f.tanh_grad3(x, xp),
+        grad=_without_beta(f.tanh_grad),
+        grad2=_without_beta(f.tanh_grad2),
+        grad3=_without_beta(f.tanh_grad3),
         function="tanh",
         grad_function="tanh_grad",
         has_beta=False,

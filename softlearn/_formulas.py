@@ -1,10 +1,11 @@
 """The formulas: one place for each function and derivative.
 
-Every function here takes ``x`` in a *working* dtype, float64 or (for the
-NumPy path's float64 results) the x87 long double, and its result is rounded
-to the result dtype afterwards; where the working dtype is wider than the
-result, by 11 bits at least (``softlearn._numpy_path.WORKING_DTYPES``), the
-formula's rounding errors rarely show.  Each takes ``beta`` (where it has
+Every function here takes ``x`` in a *working* dtype: float64; the long
+double where it is wider, for the NumPy path's float64 results
+(``softlearn._numpy_path.WORKING_DTYPES``); float32 on the torch devices
+without float64.  Its result is rounded to the result dtype afterwards, and
+where the working dtype is wider than the result, the formula's rounding
+errors rarely show.  Each takes ``beta`` (where it has
 one) as a float or an array broadcastable with ``x``, and ``xp``, a
 namespace with the few element-wise functions the formulas use:
 ``abs exp expm1 log log1p tanh sign isinf isfinite where relu`` and

@@ -32,7 +32,6 @@ from softlearn._kernel_table import KERNELS, has_beta, reference
 #: The correctly rounded functions, by their ufunc name.
 FUNCTIONS = list(KERNELS)
 
-_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 _UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 

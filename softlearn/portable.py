@@ -7,7 +7,8 @@ numbers: an error shown as a bound where its exact size is ordinary rounding
 (:func:`ulps`), the articles' formulas with each step rounded correctly
 (:func:`naive`), a least-squares slope and a log-spaced grid computed in
 mpmath (:func:`slope`, :func:`logspace`).  Each computes at
-``softlearn.reference.PRECISION`` bits, in its own mpmath context.
+``softlearn.reference.PRECISION`` bits and restores mpmath's precision on
+return.
 """
 
 from __future__ import annotations

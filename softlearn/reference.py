@@ -7,9 +7,10 @@ whose neglected term is below 2**-2000 relative.
 
 The test suite and ``softlearn.benchmarks.accuracy`` use it; so can you, to
 measure another implementation.  Every function computes at
-:data:`PRECISION` bits in its own mpmath context: importing this module, or
-calling it, leaves mpmath's global precision alone.  It needs mpmath, a dependency of softlearn
-(for its exact path) that ``import softlearn`` does not load.
+:data:`PRECISION` bits (or the caller's precision, if higher) and restores
+mpmath's precision on return; importing this module leaves it alone.  It
+needs mpmath, a dependency of softlearn (for its exact path) that
+``import softlearn`` does not load.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ R = TypeVar("R")
 
 
 def precise(fn: Callable[P, R]) -> Callable[P, R]:
-    """``fn`` computed at :data:`PRECISION` bits, in its own mpmath context.
+    """``fn`` computed at :data:`PRECISION` bits, or the caller's precision if higher.
 
-    mpmath's precision is global; this leaves the caller's as it was.
+    mpmath's precision is one global setting (per process, not per thread);
+    this sets it for the call and restores the caller's after.  A caller at a
+    higher precision keeps it: ``mp.diff`` raises it to differentiate.
     """
 
     @functools.wraps(fn)
     def at_precision(*args: P.args, **kwargs: P.kwargs) -> R:
-        with mp.workprec(PRECISION):
+        with mp.workprec(max(PRECISION, mp.mp.prec)):
             return fn(*args, **kwargs)
 
     return at_precision

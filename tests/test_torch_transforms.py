@@ -66,7 +66,8 @@ def _ulp_errors(y: torch.Tensor, exact: list) -> np.ndarray:
     if y.dtype != torch.bfloat16:
         return ref.ulp_errors(y.numpy(), exact, y.numpy().dtype)
     pairs = zip(y.float().tolist(), exact, strict=True)
-    return np.array([float(abs(v - e) / ref.ulp(e, torch.bfloat16)) for v, e in pairs])
+    with mp.workprec(ref.PRECISION):
+        return np.array([float(abs(v - e) / ref.ulp(e, torch.bfloat16)) for v, e in pairs])
 
 
 BETAS = (1.0, 0.37, 3.0, 7.9)

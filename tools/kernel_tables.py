@@ -35,8 +35,13 @@ def _array(name: str, values: list[float]) -> list[str]:
 
 
 def header() -> str:
+    """softlearn/_tables.h, computed at 300 bits (mpmath's precision is restored after)."""
+    with mp.workprec(300):
+        return _header()
+
+
+def _header() -> str:
     assert EXP_N & (EXP_N - 1) == 0, "EXP_N must be a power of two"
-    mp.mp.prec = 300
     step = mp.log(2) / EXP_N
     # At most 30 significant bits: k * LN2_N_1 is exact for |k| < 2**23.
     scale = mp.mpf(2) ** (29 - int(mp.floor(mp.log(step, 2))))

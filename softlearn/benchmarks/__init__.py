@@ -6,7 +6,8 @@
     python -m softlearn.benchmarks.numpy_path  # the NumPy path against the compiled kernels
     python -m softlearn.benchmarks.rounding    # the check of correct rounding (softlearn._verify)
 
-They need PyTorch, TensorFlow and mpmath (``pip install "softlearn[benchmarks]"``).
+accuracy, speed and adapters need PyTorch, TensorFlow and mpmath
+(``pip install "softlearn[benchmarks]"``); numpy_path and rounding need neither framework.
 Importing this package imports nothing; each benchmark's ``main()`` puts the
 frameworks on one thread (:mod:`softlearn.benchmarks.frameworks`).
 """

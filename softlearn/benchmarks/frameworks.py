@@ -1,7 +1,8 @@
 """PyTorch and TensorFlow for the benchmarks that time them: one thread, as NumPy runs.
 
-A benchmark's ``main()`` calls :func:`threads_from_environment` before it
-times anything, and so does a notebook that times (``one_thread``).  TensorFlow
+A benchmark's ``main()`` calls :func:`one_thread` before it times anything
+(``speed`` unless ``--threads``; the child processes of ``adapters`` through
+:func:`threads_from_environment`), and so does a notebook that times.  TensorFlow
 takes a thread count only before its first operation.  Importing this module
 only keeps TensorFlow's C++ logging off stderr (an environment variable read
 when TensorFlow loads); it imports neither framework.

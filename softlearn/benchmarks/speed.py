@@ -391,20 +391,14 @@ def own_table(rows: list[dict[str, Any]] | None = None) -> Table:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import os
-    import subprocess
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     threads = "--threads" in args
-    if threads and os.environ.get("SOFTLEARN_BENCH_THREADS") != "default":
-        # The thread pools are fixed when the frameworks are imported: start afresh.
-        env = {**os.environ, "SOFTLEARN_BENCH_THREADS": "default"}
-        cmd = [sys.executable, "-m", "softlearn.benchmarks.speed", "--threads"]
-        raise SystemExit(subprocess.run(cmd, env=env, check=False).returncode)
+    if not threads:
+        frameworks.one_thread()
     from softlearn._native import kernels
 
-    frameworks.threads_from_environment()
     who = "the frameworks on their default threads" if threads else "one thread"
     module = kernels()
     build = module.__name__ if module else "the NumPy path (no compiled kernels)"
