@@ -199,28 +199,6 @@ def test_any_byte_order(fn, order):
 # --- as NumPy's ufuncs
 
 
-def test_out_where_and_broadcasting_behave_as_in_numpy_ufuncs(backend):
-    x = np.linspace(-4, 4, 12).reshape(3, 4)
-    out = np.full_like(x, 7.0)
-    got = sl.softplus(x, out=out, where=x > 0)
-    assert got is out
-    np.testing.assert_array_equal(out[x > 0], sl.softplus(x)[x > 0])
-    assert np.all(out[x <= 0] == 7.0)
-    # in place
-    y = x.copy()
-    sl.softsign(y, out=y)
-    np.testing.assert_array_equal(y, sl.softsign(x))
-    # beta and threshold broadcast like the other arguments of a ufunc
-    betas = np.array([1.0, 2.0, 3.0])[:, None]
-    np.testing.assert_array_equal(sl.softplus(x[0], betas)[2], sl.softplus(x[0], 3.0))
-    thr = np.array([0.5, 100.0])[:, None]
-    cut = sl.softplus(x[2], 1.0, thr)
-    np.testing.assert_array_equal(cut[1], sl.softplus(x[2]))
-    np.testing.assert_array_equal(cut[0], np.where(x[2] > 0.5, x[2], sl.softplus(x[2])))
-    # a 0-d input gives a NumPy scalar, as ufuncs do
-    assert isinstance(sl.softplus(np.float32(1.0)), np.float32)
-
-
 def test_out_of_another_dtype_is_refused():
     # A cast into it would round a second time.
     with pytest.raises(TypeError, match="out must have the result's dtype float64; got float32"):

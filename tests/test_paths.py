@@ -74,6 +74,29 @@ def test_streamed_outputs_give_the_same_bits(dtype):
             np.testing.assert_array_equal(inplace, want, err_msg=f"{path} {name} in place")
 
 
+def test_out_where_and_broadcasting_behave_as_in_numpy_ufuncs(backend):
+    """On each path in turn (the ``backend`` fixture of conftest.py)."""
+    x = np.linspace(-4, 4, 12).reshape(3, 4)
+    out = np.full_like(x, 7.0)
+    got = sl.softplus(x, out=out, where=x > 0)
+    assert got is out
+    np.testing.assert_array_equal(out[x > 0], sl.softplus(x)[x > 0])
+    assert np.all(out[x <= 0] == 7.0)
+    # in place
+    y = x.copy()
+    sl.softsign(y, out=y)
+    np.testing.assert_array_equal(y, sl.softsign(x))
+    # beta and threshold broadcast like the other arguments of a ufunc
+    betas = np.array([1.0, 2.0, 3.0])[:, None]
+    np.testing.assert_array_equal(sl.softplus(x[0], betas)[2], sl.softplus(x[0], 3.0))
+    thr = np.array([0.5, 100.0])[:, None]
+    cut = sl.softplus(x[2], 1.0, thr)
+    np.testing.assert_array_equal(cut[1], sl.softplus(x[2]))
+    np.testing.assert_array_equal(cut[0], np.where(x[2] > 0.5, x[2], sl.softplus(x[2])))
+    # a 0-d input gives a NumPy scalar, as ufuncs do
+    assert isinstance(sl.softplus(np.float32(1.0)), np.float32)
+
+
 def test_the_hard_cases_on_every_path():
     """The float64 inputs nearest a rounding boundary that the search found (rounding.py)."""
     cases = json.loads(HARD_CASES.read_text())
