@@ -355,12 +355,14 @@ def relu_grad(x: ArrayLike, *, out: NDArray[Any] | None = None, where: ArrayLike
     arr, dtype = as_real_array(x, "relu_grad")
     check_out(out, dtype, "relu_grad")
     # Three SIMD passes of NumPy's instead of np.heaviside's scalar loop, which
-    # took 15 times as long as relu: together they cost about one relu while
-    # the data fit in cache (1.3x on 10**7 float64).  clip keeps NaN and puts
-    # every x > 0 in (0, 1], ceil makes that 1, and adding +0 turns the -0 that
-    # clip may return for x = -0 into +0.
+    # took 15 times as long as relu: together they cost less than one relu while
+    # the data fit in cache.  clip keeps NaN and puts every x > 0 in (0, 1],
+    # ceil makes that 1, and adding +0 turns the -0 that clip may return for
+    # x = -0 into +0.  The default where=True stays a Python bool: a where
+    # *array*, even a 0-d True, sends every pass to NumPy's masked loop,
+    # several times slower.
     zero, one = dtype.type(0), dtype.type(1)
-    mask = np.asarray(where, dtype=bool)
+    mask: Any = True if where is True else np.asarray(where, dtype=bool)
     y = np.empty(arr.shape, dtype) if out is None else out
     np.clip(arr, zero, one, out=y, where=mask, dtype=dtype)
     np.ceil(y, out=y, where=mask)
