@@ -18,7 +18,8 @@ tests/test_numpy_path.py) are computed exactly (softlearn/_exact.py).  Where
 the long double is no wider than float64, every float64 result takes the
 double-double tier.  Float16 and float32 results are decided in float64,
 all but a few in 10**5.  So this path gives the same bits as the compiled
-one, 5 to 30 times more slowly in float32 and 30 to 130 times in float64.
+one, 4 to 25 times more slowly in float32 and 30 to 55 times in float64
+(softlearn.benchmarks.numpy_path).
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ from softlearn._kernel_table import KERNELS
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-# Elements per buffer.  Large enough to amortise the per-chunk Python overhead,
-# small enough that a formula's temporaries stay in the L2 cache.
+# Elements per buffer.  Large enough to amortise the per-chunk Python overhead
+# (some twenty NumPy calls a chunk), small enough that a formula's temporaries
+# stay in the L2 cache.  Larger chunks run up to a fifth faster on 10**6
+# elements (32768: float32 softsign 4.5 ns per element against 5.6), but the
+# book's memory table, which must read the same on every path, would then
+# show the NumPy path's buffers as 0.1 of a 10**7-element input.
 CHUNK = 8192
 
 #: True where the platform's long double is wider than float64 (x86-64 Linux
@@ -78,6 +83,9 @@ def evaluate(
 ) -> Any:
     """``name(arr, beta, threshold)`` correctly rounded to ``dtype``, as the ufunc gives it."""
     scalar_beta = np.ndim(beta) == 0
+    # A where that is True everywhere (the default) spares each chunk a masked
+    # copy and a mask: NumPy's masked loops are several times slower.
+    everywhere = np.ndim(where) == 0 and bool(where)
     thr = np.inf if threshold is None else threshold
     given = out is not None
     ops = [
@@ -139,10 +147,10 @@ def evaluate(
                 undecided &= ~cut
             # Taken before the results are written: with out=x, x and y may
             # be the same memory.
-            local = np.flatnonzero(undecided & w)
+            local = np.flatnonzero(undecided if everywhere else undecided & w)
             if local.size:
                 pending.append((it.iterindex + local, x[local], betas[local]))
-            np.copyto(y, res, where=w)
+            np.copyto(y, res, where=True if everywhere else w)
         result = it.operands[4]
     if pending:
         flush(result)
