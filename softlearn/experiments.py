@@ -57,7 +57,7 @@ def tail_rates(x: Sequence[float] | np.ndarray | None = None) -> dict[str, Any]:
     :math:`\log x` for Softsign (a power law, derived exponent -1; -2 for its
     derivative), over :math:`x` from 100 to a million, and against :math:`x`
     for tanh (an exponential, derived rate -2, for the derivative too), over 5
-    to 30.
+    to 30.  ``fit_range`` gives those two ranges, ``(first x, last x)``.
 
     Example:
         >>> from softlearn.experiments import tail_rates
@@ -81,6 +81,7 @@ def tail_rates(x: Sequence[float] | np.ndarray | None = None) -> dict[str, Any]:
         "softsign_grad_exponent": slope(far, functions.softsign_grad(far), log_t=True),
         "tanh_rate": slope(mid, tanh_gap),
         "tanh_grad_rate": slope(mid, functions.tanh_grad(mid)),
+        "fit_range": {"softsign": (far[0], far[-1]), "tanh": (mid[0], mid[-1])},
     }
 
 
