@@ -86,6 +86,9 @@ def evaluate(
     # A where that is True everywhere (the default) spares each chunk a masked
     # copy and a mask: NumPy's masked loops are several times slower.
     everywhere = np.ndim(where) == 0 and bool(where)
+    # A scalar beta as a chunk, made once: np.broadcast_to per chunk costs more
+    # than some of the formulas' passes.
+    constant_beta = np.full(CHUNK, float(beta)) if scalar_beta else None
     thr = np.inf if threshold is None else threshold
     given = out is not None
     ops = [
@@ -134,7 +137,7 @@ def evaluate(
             if sum(p[0].size for p in pending) >= CHUNK:
                 flush(it.operands[4])
             bb = float(beta) if scalar_beta else b
-            betas = np.broadcast_to(np.asarray(bb, np.float64), x.shape)
+            betas = b if constant_beta is None else constant_beta[: x.size]
             if work is None:  # float64 results: double-double
                 res, decided = decide(name, x, betas, dtype)
                 undecided = ~decided
